@@ -1,0 +1,88 @@
+// A frozen TensorFlow graph loaded for inference.
+//
+//   auto model = tfreeze::Model::Load("digits.pb");
+//   for (const auto& input : model.inputs()) std::cout << input.name << "\n";
+//   std::vector<tfreeze::Feed> feeds;
+//   feeds.emplace_back("image", tfreeze::Tensor(tfreeze::DType::kFloat32, {1, 8, 8, 1}));
+//   std::vector<tfreeze::Tensor> outputs = model.Run(feeds);  // every output, in order
+//
+// The signature (names, dtypes, shapes, order) is read from the file itself,
+// written there by the tfreeze freezer. Run() validates every feed against it
+// before TensorFlow sees it, and is safe to call from many threads at once.
+#ifndef TFREEZE_MODEL_H_
+#define TFREEZE_MODEL_H_
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "tfreeze/dtype.h"
+#include "tfreeze/options.h"
+#include "tfreeze/tensor.h"
+
+namespace tfreeze {
+
+// One input or output as the signature describes it.
+struct TensorInfo {
+  std::string name;  // the name the user knows, e.g. "image"
+  DType dtype;
+  Shape shape;       // -1 for dimensions left open, such as the batch
+};
+
+// A feed: input name and the tensor to feed. The tensor is only borrowed.
+struct Feed {
+  Feed(std::string input_name, const Tensor& value)
+      : name(std::move(input_name)), tensor(&value) {}
+  std::string name;
+  const Tensor* tensor;
+};
+
+class Model {
+ public:
+  // Throws FileNotFoundError, LoadError.
+  static Model Load(const std::string& path, const Options& options = {});
+  static Model FromBytes(std::string_view graph_def, const Options& options = {});
+
+  Model(Model&&) noexcept;
+  Model& operator=(Model&&) noexcept;
+  ~Model();
+
+  const std::vector<TensorInfo>& inputs() const;
+  const std::vector<TensorInfo>& outputs() const;
+
+  // Runs the graph. `fetches` are output names; empty means every output in
+  // signature order. Returns one tensor per fetch, in fetch order.
+  // Throws UnknownNameError, DTypeError, ShapeError, InputError (missing
+  // feed), RunError (TensorFlow failed).
+  std::vector<Tensor> Run(const std::vector<Feed>& feeds,
+                          const std::vector<std::string>& fetches = {}) const;
+
+  // Runs without validation and without signature lookups: feeds and fetches
+  // are signature indices. For timing loops; the caller has validated once.
+  std::vector<Tensor> RunPrepared(const std::vector<int>& input_indices,
+                                  const std::vector<const Tensor*>& values,
+                                  const std::vector<int>& output_indices) const;
+
+  // Checks `feeds` and `fetches` as Run() does and turns them into indices
+  // for RunPrepared().
+  struct Prepared {
+    std::vector<int> input_indices;
+    std::vector<const Tensor*> values;
+    std::vector<int> output_indices;
+  };
+  Prepared Prepare(const std::vector<Feed>& feeds,
+                   const std::vector<std::string>& fetches = {}) const;
+
+ private:
+  struct Impl;
+  explicit Model(std::unique_ptr<Impl> impl);
+  static Model Build(std::string_view graph_def, const std::string& origin,
+                     const Options& options);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tfreeze
+
+#endif  // TFREEZE_MODEL_H_

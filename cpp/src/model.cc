@@ -1,0 +1,165 @@
+#include "tfreeze/model.h"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "session_config.h"
+#include "signature.h"
+#include "status.h"
+#include "tf_handles.h"
+#include "tfreeze/errors.h"
+#include "validation.h"
+
+namespace tfreeze {
+
+struct Model::Impl {
+  internal::GraphPtr graph;
+  internal::SessionPtr session;
+  internal::Signature signature;
+  internal::NameIndex input_index;
+  internal::NameIndex output_index;
+  std::vector<TensorInfo> inputs;
+  std::vector<TensorInfo> outputs;
+};
+
+namespace {
+
+std::string ReadFile(const std::string& path) {
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error)) {
+    throw LoadError(Code::kInvalidArgument,
+                    "\"" + path + "\" is a directory, not a frozen .pb file; "
+                    "freeze it first with `tfreeze freeze`");
+  }
+  std::ifstream file(path, std::ios::binary);
+  if (!file) {
+    throw FileNotFoundError(Code::kNotFound,
+                            "model file \"" + path + "\" does not exist or cannot be read");
+  }
+  std::ostringstream bytes;
+  bytes << file.rdbuf();
+  return bytes.str();
+}
+
+internal::GraphPtr ImportGraph(std::string_view graph_def, const std::string& origin) {
+  internal::GraphPtr graph(TF_NewGraph());
+  internal::BufferPtr buffer(TF_NewBufferFromString(graph_def.data(), graph_def.size()));
+  internal::ImportOptionsPtr import_options(TF_NewImportGraphDefOptions());
+  internal::StatusPtr status = internal::NewStatus();
+  TF_GraphImportGraphDef(graph.get(), buffer.get(), import_options.get(), status.get());
+  internal::ThrowIfError<LoadError>(status.get(),
+                                    origin + " is not a valid TensorFlow GraphDef");
+  return graph;
+}
+
+internal::SessionPtr NewSession(TF_Graph* graph, const Options& options) {
+  internal::SessionOptionsPtr session_options(TF_NewSessionOptions());
+  const std::string config = internal::SerializeConfig(options);
+  internal::StatusPtr status = internal::NewStatus();
+  TF_SetConfig(session_options.get(), config.data(), config.size(), status.get());
+  internal::ThrowIfError(status.get(), "invalid session options");
+  internal::SessionPtr session(TF_NewSession(graph, session_options.get(), status.get()));
+  internal::ThrowIfError<LoadError>(status.get(), "could not create a TensorFlow session");
+  return session;
+}
+
+std::vector<TensorInfo> Infos(const std::vector<internal::BoundTensor>& bound) {
+  std::vector<TensorInfo> infos;
+  for (const auto& tensor : bound) infos.push_back(tensor.info);
+  return infos;
+}
+
+}  // namespace
+
+namespace internal {
+
+void CloseAndDeleteSession(TF_Session* session) {
+  StatusPtr status = NewStatus();
+  TF_CloseSession(session, status.get());  // errors here cannot be acted on
+  TF_DeleteSession(session, status.get());
+}
+
+}  // namespace internal
+
+Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Model::Model(Model&&) noexcept = default;
+Model& Model::operator=(Model&&) noexcept = default;
+Model::~Model() = default;
+
+Model Model::Load(const std::string& path, const Options& options) {
+  return Build(ReadFile(path), "\"" + path + "\"", options);
+}
+
+Model Model::FromBytes(std::string_view graph_def, const Options& options) {
+  return Build(graph_def, "the in-memory model", options);
+}
+
+Model Model::Build(std::string_view graph_def, const std::string& origin,
+                   const Options& options) {
+  auto impl = std::make_unique<Impl>();
+  impl->graph = ImportGraph(graph_def, origin);
+  impl->signature = internal::ReadSignature(impl->graph.get(), origin);
+  impl->session = NewSession(impl->graph.get(), options);
+  impl->input_index = internal::IndexNames(impl->signature.inputs);
+  impl->output_index = internal::IndexNames(impl->signature.outputs);
+  impl->inputs = Infos(impl->signature.inputs);
+  impl->outputs = Infos(impl->signature.outputs);
+  return Model(std::move(impl));
+}
+
+const std::vector<TensorInfo>& Model::inputs() const { return impl_->inputs; }
+
+const std::vector<TensorInfo>& Model::outputs() const { return impl_->outputs; }
+
+Model::Prepared Model::Prepare(const std::vector<Feed>& feeds,
+                               const std::vector<std::string>& fetches) const {
+  Prepared prepared;
+  prepared.input_indices =
+      internal::CheckFeeds(feeds, impl_->signature.inputs, impl_->input_index);
+  for (const Feed& feed : feeds) prepared.values.push_back(feed.tensor);
+  prepared.output_indices =
+      internal::ResolveFetches(fetches, impl_->signature.outputs, impl_->output_index);
+  return prepared;
+}
+
+std::vector<Tensor> Model::Run(const std::vector<Feed>& feeds,
+                               const std::vector<std::string>& fetches) const {
+  const Prepared prepared = Prepare(feeds, fetches);
+  return RunPrepared(prepared.input_indices, prepared.values, prepared.output_indices);
+}
+
+std::vector<Tensor> Model::RunPrepared(const std::vector<int>& input_indices,
+                                       const std::vector<const Tensor*>& values,
+                                       const std::vector<int>& output_indices) const {
+  const auto& signature = impl_->signature;
+  std::vector<TF_Output> input_ports;
+  std::vector<TF_Tensor*> input_values;
+  input_ports.reserve(input_indices.size());
+  input_values.reserve(values.size());
+  for (std::size_t i = 0; i < input_indices.size(); ++i) {
+    input_ports.push_back(signature.inputs[input_indices[i]].port);
+    input_values.push_back(values[i]->handle());
+  }
+  std::vector<TF_Output> output_ports;
+  output_ports.reserve(output_indices.size());
+  for (int index : output_indices) output_ports.push_back(signature.outputs[index].port);
+  std::vector<TF_Tensor*> output_values(output_ports.size(), nullptr);
+
+  // A status per call: TF_SessionRun is thread-safe, a shared status is not.
+  internal::StatusPtr status = internal::NewStatus();
+  TF_SessionRun(impl_->session.get(), nullptr, input_ports.data(), input_values.data(),
+                static_cast<int>(input_ports.size()), output_ports.data(),
+                output_values.data(), static_cast<int>(output_ports.size()), nullptr, 0,
+                nullptr, status.get());
+
+  std::vector<Tensor> outputs;
+  outputs.reserve(output_values.size());
+  for (TF_Tensor* value : output_values) {
+    if (value != nullptr) outputs.push_back(Tensor::Adopt(value));
+  }
+  internal::ThrowIfError<RunError>(status.get(), "TensorFlow failed to run the model");
+  return outputs;
+}
+
+}  // namespace tfreeze

@@ -1,0 +1,23 @@
+// Turning a TF_Status into a typed exception.
+#ifndef TFREEZE_SRC_STATUS_H_
+#define TFREEZE_SRC_STATUS_H_
+
+#include <string>
+
+#include <tensorflow/c/c_api.h>
+
+#include "tfreeze/errors.h"
+
+namespace tfreeze::internal {
+
+// Throws ErrorType(code, context + ": " + TF's message) when `status` is not OK.
+template <typename ErrorType = Error>
+void ThrowIfError(const TF_Status* status, const std::string& context) {
+  if (TF_GetCode(status) == TF_OK) return;
+  throw ErrorType(static_cast<Code>(TF_GetCode(status)),
+                  context + ": " + TF_Message(status));
+}
+
+}  // namespace tfreeze::internal
+
+#endif  // TFREEZE_SRC_STATUS_H_

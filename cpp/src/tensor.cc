@@ -1,0 +1,171 @@
+#include "tfreeze/tensor.h"
+
+#include <cstring>
+#include <utility>
+
+#include <tensorflow/c/tf_tensor.h>
+#include <tensorflow/c/tf_tstring.h>
+
+#include "tfreeze/errors.h"
+
+namespace tfreeze {
+namespace {
+
+std::size_t ElementStorageSize(DType dtype) {
+  return dtype == DType::kString ? sizeof(TF_TString) : DTypeSize(dtype);
+}
+
+// Allocates an uninitialized tensor; strings are initialized to empty.
+TF_Tensor* Allocate(DType dtype, const Shape& shape) {
+  const std::int64_t count = NumElements(shape);
+  TF_Tensor* tensor = TF_AllocateTensor(
+      static_cast<TF_DataType>(dtype), shape.data(), static_cast<int>(shape.size()),
+      static_cast<std::size_t>(count) * ElementStorageSize(dtype));
+  if (tensor == nullptr) {
+    throw Error(Code::kResourceExhausted,
+                "could not allocate a " + DTypeName(dtype) + " tensor of shape " +
+                    ShapeToString(shape));
+  }
+  if (dtype == DType::kString) {
+    auto* strings = static_cast<TF_TString*>(TF_TensorData(tensor));
+    for (std::int64_t i = 0; i < count; ++i) TF_StringInit(&strings[i]);
+  }
+  return tensor;
+}
+
+void CallRelease(void* /*data*/, std::size_t /*len*/, void* arg) {
+  auto* release = static_cast<std::function<void()>*>(arg);
+  if (*release) (*release)();
+  delete release;
+}
+
+}  // namespace
+
+std::string ShapeToString(const Shape& shape) {
+  std::string text = "[";
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    if (i > 0) text += ",";
+    text += shape[i] < 0 ? "?" : std::to_string(shape[i]);
+  }
+  return text + "]";
+}
+
+std::int64_t NumElements(const Shape& shape) {
+  std::int64_t count = 1;
+  for (std::int64_t dim : shape) {
+    if (dim < 0) {
+      throw ShapeError("shape " + ShapeToString(shape) +
+                       " has an unknown dimension; a tensor needs every size");
+    }
+    count *= dim;
+  }
+  return count;
+}
+
+void Tensor::Deleter::operator()(TF_Tensor* tensor) const noexcept {
+  if (tensor != nullptr) TF_DeleteTensor(tensor);
+}
+
+Tensor::Tensor(std::unique_ptr<TF_Tensor, Deleter> handle, DType dtype, Shape shape)
+    : handle_(std::move(handle)), dtype_(dtype), shape_(std::move(shape)) {}
+
+Tensor::Tensor(DType dtype, Shape shape)
+    : handle_(Allocate(dtype, shape)), dtype_(dtype), shape_(std::move(shape)) {
+  if (dtype_ != DType::kString) std::memset(raw_data(), 0, byte_size());
+}
+
+Tensor Tensor::FromBytes(DType dtype, Shape shape, const void* bytes,
+                         std::size_t count) {
+  if (static_cast<std::int64_t>(count) != NumElements(shape)) {
+    throw ShapeError("got " + std::to_string(count) + " values for shape " +
+                     ShapeToString(shape) + ", which holds " +
+                     std::to_string(NumElements(shape)));
+  }
+  std::unique_ptr<TF_Tensor, Deleter> handle(Allocate(dtype, shape));
+  if (count > 0) std::memcpy(TF_TensorData(handle.get()), bytes, count * DTypeSize(dtype));
+  return Tensor(std::move(handle), dtype, std::move(shape));
+}
+
+Tensor Tensor::FromStrings(Shape shape, const std::vector<std::string>& values) {
+  if (static_cast<std::int64_t>(values.size()) != NumElements(shape)) {
+    throw ShapeError("got " + std::to_string(values.size()) +
+                     " strings for shape " + ShapeToString(shape));
+  }
+  std::unique_ptr<TF_Tensor, Deleter> handle(Allocate(DType::kString, shape));
+  auto* strings = static_cast<TF_TString*>(TF_TensorData(handle.get()));
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    TF_StringCopy(&strings[i], values[i].data(), values[i].size());
+  }
+  return Tensor(std::move(handle), DType::kString, std::move(shape));
+}
+
+Tensor Tensor::Wrap(DType dtype, Shape shape, void* data, std::size_t byte_size,
+                    std::function<void()> release) {
+  if (dtype == DType::kString) {
+    throw DTypeError("string tensors cannot wrap caller memory; use FromStrings");
+  }
+  const std::size_t expected =
+      static_cast<std::size_t>(NumElements(shape)) * DTypeSize(dtype);
+  if (byte_size != expected) {
+    throw ShapeError("a " + DTypeName(dtype) + " tensor of shape " +
+                     ShapeToString(shape) + " needs " + std::to_string(expected) +
+                     " bytes, got " + std::to_string(byte_size));
+  }
+  auto* release_arg = new std::function<void()>(std::move(release));
+  // TF_NewTensor copies misaligned data and then calls CallRelease at once;
+  // either way `release` runs exactly once.
+  TF_Tensor* tensor =
+      TF_NewTensor(static_cast<TF_DataType>(dtype), shape.data(),
+                   static_cast<int>(shape.size()), data, byte_size, CallRelease,
+                   release_arg);
+  if (tensor == nullptr) {
+    CallRelease(data, byte_size, release_arg);
+    throw Error(Code::kInternal, "TensorFlow refused to wrap a " +
+                                     DTypeName(dtype) + " buffer of shape " +
+                                     ShapeToString(shape));
+  }
+  return Tensor(std::unique_ptr<TF_Tensor, Deleter>(tensor), dtype, std::move(shape));
+}
+
+Tensor Tensor::Adopt(TF_Tensor* handle) {
+  std::unique_ptr<TF_Tensor, Deleter> owned(handle);
+  const int type = static_cast<int>(TF_TensorType(handle));
+  if (!IsSupportedDType(type)) {
+    throw DTypeError("TensorFlow returned a tensor of unsupported type " +
+                     std::to_string(type));
+  }
+  Shape shape(TF_NumDims(handle));
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    shape[i] = TF_Dim(handle, static_cast<int>(i));
+  }
+  return Tensor(std::move(owned), static_cast<DType>(type), std::move(shape));
+}
+
+std::int64_t Tensor::num_elements() const { return TF_TensorElementCount(handle_.get()); }
+
+std::size_t Tensor::byte_size() const { return TF_TensorByteSize(handle_.get()); }
+
+void* Tensor::raw_data() { return TF_TensorData(handle_.get()); }
+
+const void* Tensor::raw_data() const { return TF_TensorData(handle_.get()); }
+
+void Tensor::CheckDType(DType wanted) const {
+  if (wanted != dtype_) {
+    throw DTypeError("tensor holds " + DTypeName(dtype_) + ", not " +
+                     DTypeName(wanted));
+  }
+}
+
+std::vector<std::string> Tensor::ToStrings() const {
+  CheckDType(DType::kString);
+  const auto* strings = static_cast<const TF_TString*>(raw_data());
+  std::vector<std::string> values;
+  values.reserve(static_cast<std::size_t>(num_elements()));
+  for (std::int64_t i = 0; i < num_elements(); ++i) {
+    values.emplace_back(TF_StringGetDataPointer(&strings[i]),
+                        TF_StringGetSize(&strings[i]));
+  }
+  return values;
+}
+
+}  // namespace tfreeze

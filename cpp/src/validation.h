@@ -1,0 +1,35 @@
+// Checks feeds and fetches against a signature before TensorFlow runs them:
+// the C API itself accepts a wrong-rank feed silently and names a wrong dtype
+// only by argument index.
+#ifndef TFREEZE_SRC_VALIDATION_H_
+#define TFREEZE_SRC_VALIDATION_H_
+
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "signature.h"
+#include "tfreeze/model.h"
+
+namespace tfreeze::internal {
+
+// Name -> position in a signature list.
+using NameIndex = std::unordered_map<std::string, int>;
+
+NameIndex IndexNames(const std::vector<BoundTensor>& tensors);
+
+// Every input fed exactly once with a matching dtype and shape; returns the
+// input index of each feed. Throws UnknownNameError, DTypeError, ShapeError,
+// InputError.
+std::vector<int> CheckFeeds(const std::vector<Feed>& feeds,
+                            const std::vector<BoundTensor>& inputs,
+                            const NameIndex& index);
+
+// Output indices of `fetches` (all outputs when empty). Throws UnknownNameError.
+std::vector<int> ResolveFetches(const std::vector<std::string>& fetches,
+                                const std::vector<BoundTensor>& outputs,
+                                const NameIndex& index);
+
+}  // namespace tfreeze::internal
+
+#endif  // TFREEZE_SRC_VALIDATION_H_

@@ -1,0 +1,49 @@
+// C++ exceptions -> the Python classes in tfreeze/errors.py, so users catch
+// tfreeze.DTypeError (also a TypeError) rather than a generic RuntimeError.
+#include <pybind11/pybind11.h>
+
+#include "registrations.h"
+#include "tfreeze/errors.h"
+
+namespace py = pybind11;
+
+namespace tfreeze::python {
+namespace {
+
+void Raise(const char* class_name, const Error& error) {
+  py::object cls = py::module_::import("tfreeze.errors").attr(class_name);
+  py::object instance = cls(error.what());
+  instance.attr("code") = CodeName(error.code());
+  PyErr_SetObject(cls.ptr(), instance.ptr());
+}
+
+void Translate(std::exception_ptr thrown) {
+  if (!thrown) return;
+  try {
+    std::rethrow_exception(thrown);
+  } catch (const FileNotFoundError& e) {
+    Raise("ModelFileNotFoundError", e);
+  } catch (const LoadError& e) {
+    Raise("LoadError", e);
+  } catch (const UnknownNameError& e) {
+    Raise("UnknownNameError", e);
+  } catch (const DTypeError& e) {
+    Raise("DTypeError", e);
+  } catch (const ShapeError& e) {
+    Raise("ShapeError", e);
+  } catch (const InputError& e) {
+    Raise("InputError", e);
+  } catch (const RunError& e) {
+    Raise("RunError", e);
+  } catch (const Error& e) {
+    Raise("Error", e);
+  }
+}
+
+}  // namespace
+
+void RegisterErrors(py::module_& /*module*/) {
+  py::register_exception_translator(&Translate);
+}
+
+}  // namespace tfreeze::python

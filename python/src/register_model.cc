@@ -1,0 +1,129 @@
+// tfreeze._core.Model: load, describe, run and time a frozen graph.
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "numpy_tensor.h"
+#include "registrations.h"
+#include "tfreeze/benchmark.h"
+#include "tfreeze/model.h"
+
+namespace py = pybind11;
+
+namespace tfreeze::python {
+namespace {
+
+Options MakeOptions(int intra_op_threads, int inter_op_threads, const py::bytes& config) {
+  Options options;
+  options.intra_op_threads = intra_op_threads;
+  options.inter_op_threads = inter_op_threads;
+  options.config_proto = config;
+  return options;
+}
+
+py::list Describe(const std::vector<TensorInfo>& infos) {
+  py::list described;
+  for (const TensorInfo& info : infos) {
+    described.append(py::make_tuple(info.name, DTypeName(info.dtype), py::tuple(py::cast(info.shape))));
+  }
+  return described;
+}
+
+// Owns the tensors made from a feed dict for the duration of a call.
+struct ConvertedFeeds {
+  std::vector<Tensor> tensors;
+  std::vector<Feed> feeds;
+  std::vector<Span> spans;
+};
+
+ConvertedFeeds ConvertFeeds(const py::dict& feeds) {
+  ConvertedFeeds converted;
+  converted.tensors.reserve(feeds.size());
+  for (const auto& item : feeds) {
+    converted.tensors.push_back(ArrayToTensor(item.second));
+    converted.spans.push_back(SpanOf(converted.tensors.back()));
+  }
+  std::size_t i = 0;
+  for (const auto& item : feeds) {
+    converted.feeds.emplace_back(item.first.cast<std::string>(), converted.tensors[i++]);
+  }
+  return converted;
+}
+
+py::list Run(const Model& model, const py::dict& feeds,
+             const std::optional<std::vector<std::string>>& fetches) {
+  ConvertedFeeds converted = ConvertFeeds(feeds);
+  std::vector<Tensor> outputs;
+  {
+    py::gil_scoped_release release;
+    outputs = model.Run(converted.feeds, fetches.value_or(std::vector<std::string>{}));
+  }
+  py::list arrays;
+  for (Tensor& output : outputs) {
+    arrays.append(TensorToArray(std::move(output), converted.spans));
+  }
+  return arrays;
+}
+
+py::dict StatsToDict(const LatencyStats& stats) {
+  py::dict result;
+  result["p50_us"] = stats.p50_us;
+  result["p90_us"] = stats.p90_us;
+  result["p99_us"] = stats.p99_us;
+  result["mean_us"] = stats.mean_us;
+  result["stddev_us"] = stats.stddev_us;
+  result["min_us"] = stats.min_us;
+  result["max_us"] = stats.max_us;
+  result["iterations"] = stats.iterations;
+  result["samples_us"] = stats.samples_us;
+  return result;
+}
+
+py::dict RunBenchmark(const Model& model, const py::dict& feeds, int warmup,
+                      int iterations, double max_seconds,
+                      const std::optional<std::vector<std::string>>& fetches) {
+  ConvertedFeeds converted = ConvertFeeds(feeds);
+  BenchmarkOptions options;
+  options.warmup = warmup;
+  options.iterations = iterations;
+  options.max_seconds = max_seconds;
+  options.fetches = fetches.value_or(std::vector<std::string>{});
+  LatencyStats stats;
+  {
+    py::gil_scoped_release release;
+    stats = Benchmark(model, converted.feeds, options);
+  }
+  return StatsToDict(stats);
+}
+
+}  // namespace
+
+void RegisterModel(py::module_& module) {
+  py::class_<Model>(module, "Model")
+      .def(py::init([](const std::string& path, int intra, int inter, const py::bytes& config) {
+             py::gil_scoped_release release;  // loading can take a while
+             return Model::Load(path, MakeOptions(intra, inter, config));
+           }),
+           py::arg("path"), py::arg("intra_op_threads") = 0, py::arg("inter_op_threads") = 0,
+           py::arg("config_proto") = py::bytes())
+      .def_static(
+          "from_bytes",
+          [](const py::bytes& graph_def, int intra, int inter, const py::bytes& config) {
+            std::string bytes = graph_def;
+            py::gil_scoped_release release;
+            return Model::FromBytes(bytes, MakeOptions(intra, inter, config));
+          },
+          py::arg("graph_def"), py::arg("intra_op_threads") = 0,
+          py::arg("inter_op_threads") = 0, py::arg("config_proto") = py::bytes())
+      .def_property_readonly("inputs", [](const Model& m) { return Describe(m.inputs()); })
+      .def_property_readonly("outputs", [](const Model& m) { return Describe(m.outputs()); })
+      .def("run", &Run, py::arg("feeds"), py::arg("fetches") = py::none())
+      .def("benchmark", &RunBenchmark, py::arg("feeds"), py::arg("warmup") = 10,
+           py::arg("iterations") = 200, py::arg("max_seconds") = 0.0,
+           py::arg("fetches") = py::none());
+}
+
+}  // namespace tfreeze::python

@@ -1,0 +1,41 @@
+"""tfreeze: freeze a TensorFlow/Keras model into one self-describing .pb and
+run it from C++.
+
+``import tfreeze`` does not import TensorFlow's Python package; only the
+freezing and comparison functions do, when called.
+"""
+
+from __future__ import annotations
+
+from tfreeze.errors import (
+    DTypeError,
+    Error,
+    FreezeError,
+    InputError,
+    LoadError,
+    ModelFileNotFoundError,
+    RunError,
+    ShapeError,
+    UnknownNameError,
+)
+from tfreeze.freezer import FreezeReport, freeze
+from tfreeze.model import Model, TensorSpec
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DTypeError",
+    "Error",
+    "FreezeError",
+    "FreezeReport",
+    "InputError",
+    "LoadError",
+    "Model",
+    "ModelFileNotFoundError",
+    "RunError",
+    "ShapeError",
+    "TensorSpec",
+    "UnknownNameError",
+    "__version__",
+    "freeze",
+]

@@ -1,0 +1,60 @@
+"""Exceptions raised by tfreeze.
+
+The C++ runtime's typed errors arrive as these classes (see
+``python/src/register_errors.cc``). Each also derives from the built-in
+exception a Python user would reach for, so ``except ValueError`` works too.
+Every instance has ``code``: TensorFlow's status code name, e.g.
+``"INVALID_ARGUMENT"``.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "DTypeError",
+    "Error",
+    "FreezeError",
+    "InputError",
+    "LoadError",
+    "ModelFileNotFoundError",
+    "RunError",
+    "ShapeError",
+    "UnknownNameError",
+]
+
+
+class Error(Exception):
+    """Base class of every tfreeze error."""
+
+    code: str = "UNKNOWN"
+
+
+class LoadError(Error):
+    """A model file could not be loaded: corrupt, foreign or unsigned GraphDef."""
+
+
+class ModelFileNotFoundError(LoadError, FileNotFoundError):
+    """The model file does not exist or cannot be read."""
+
+
+class InputError(Error, ValueError):
+    """A feed or fetch does not match the model's signature."""
+
+
+class UnknownNameError(InputError):
+    """A feed or fetch name the signature does not know."""
+
+
+class DTypeError(InputError, TypeError):
+    """A tensor of the wrong element type."""
+
+
+class ShapeError(InputError):
+    """A tensor whose rank or a known dimension differs from the signature."""
+
+
+class RunError(Error, RuntimeError):
+    """TensorFlow failed while running the graph."""
+
+
+class FreezeError(Error):
+    """A model could not be frozen, or the frozen graph does not match it."""

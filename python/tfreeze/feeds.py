@@ -1,0 +1,40 @@
+"""Random inputs that fit a signature, for parity checks and benchmarks."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+
+__all__ = ["random_array"]
+
+_WORDS = np.array(["the", "cat", "sat", "on", "a", "mat", "tfreeze", "graph"], dtype=object)
+
+
+class _Spec(Protocol):
+    dtype: np.dtype
+    shape: tuple[int | None, ...]
+
+
+def concrete_shape(shape: tuple[int | None, ...], batch_size: int, open_dim: int) -> tuple:
+    """Fills open dimensions: the first with ``batch_size``, the rest with ``open_dim``."""
+    filled = []
+    for i, dim in enumerate(shape):
+        if dim is None:
+            dim = batch_size if i == 0 else open_dim
+        filled.append(dim)
+    return tuple(filled)
+
+
+def random_array(
+    spec: _Spec, rng: np.random.Generator, *, batch_size: int = 1, open_dim: int = 4
+) -> np.ndarray:
+    shape = concrete_shape(spec.shape, batch_size, open_dim)
+    dtype = spec.dtype
+    if dtype == np.dtype(object):
+        return rng.choice(_WORDS, size=shape)
+    if dtype == np.dtype(bool):
+        return rng.random(shape) < 0.5
+    if np.issubdtype(dtype, np.integer):
+        return rng.integers(0, 10, size=shape).astype(dtype)
+    return rng.standard_normal(shape).astype(dtype)

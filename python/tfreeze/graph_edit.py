@@ -1,0 +1,67 @@
+"""Small, careful edits of a GraphDef proto: renaming nodes, adding the
+signature node. TensorFlow is imported by the caller."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tfreeze.signature import SIGNATURE_NODE, Signature
+
+__all__ = ["add_signature_node", "rename_nodes", "unique_name"]
+
+
+def unique_name(wanted: str, taken: set[str]) -> str:
+    if wanted not in taken:
+        return wanted
+    suffix = 1
+    while f"{wanted}_{suffix}" in taken:
+        suffix += 1
+    return f"{wanted}_{suffix}"
+
+
+def _rename_one(graph_def: Any, old: str, new: str) -> None:
+    """Renames node ``old`` to ``new`` and every reference to it."""
+    for node in graph_def.node:
+        if node.name == old:
+            node.name = new
+        for i, source in enumerate(node.input):
+            control = source.startswith("^")
+            base, colon, port = source.lstrip("^").partition(":")
+            if base == old:
+                node.input[i] = ("^" if control else "") + new + colon + port
+
+
+def rename_nodes(graph_def: Any, renames: list[tuple[str, str]]) -> None:
+    """Applies (old, new) renames in order. A node already called ``new`` is
+    moved out of the way first (to ``new_1``...), so nothing is ever merged."""
+    taken = {node.name for node in graph_def.node}
+    current = {old: old for old, _ in renames}  # where each renamed node is now
+    for old, new in renames:
+        old_now = current[old]
+        if old_now == new:
+            continue
+        if new in taken:
+            moved = unique_name(new, taken)
+            _rename_one(graph_def, new, moved)
+            taken.add(moved)
+            for key, value in current.items():
+                if value == new:
+                    current[key] = moved
+            old_now = current[old]
+        _rename_one(graph_def, old_now, new)
+        taken.discard(old_now)
+        taken.add(new)
+        current[old] = new
+
+
+def add_signature_node(graph_def: Any, signature: Signature) -> None:
+    """Adds the unconnected string Const that carries the signature."""
+    import tensorflow as tf
+
+    if any(node.name == SIGNATURE_NODE for node in graph_def.node):
+        raise ValueError(f"the graph already has a {SIGNATURE_NODE!r} node")
+    node = graph_def.node.add()
+    node.name = SIGNATURE_NODE
+    node.op = "Const"
+    node.attr["dtype"].type = tf.string.as_datatype_enum
+    node.attr["value"].tensor.CopyFrom(tf.make_tensor_proto(signature.to_bytes()))

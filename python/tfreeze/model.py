@@ -1,0 +1,184 @@
+"""tfreeze.Model: a frozen .pb run by the C++ runtime, from Python.
+
+Importing this module does not import TensorFlow's Python package: inference
+goes through the C API only.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from tfreeze._native import _core
+from tfreeze.errors import InputError
+
+__all__ = ["Model", "TensorSpec", "numpy_dtype"]
+
+
+def numpy_dtype(name: str) -> np.dtype:
+    """The numpy dtype for a signature dtype name ("float32", "string", ...)."""
+    if name == "string":
+        return np.dtype(object)
+    if name == "bfloat16":
+        import ml_dtypes  # ships with TensorFlow
+
+        return np.dtype(ml_dtypes.bfloat16)
+    return np.dtype(name)
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    """An input or output of a frozen model, as its signature declares it."""
+
+    name: str
+    dtype: np.dtype
+    shape: tuple[int | None, ...]  # None where the size is left open (batch)
+
+    @property
+    def dtype_name(self) -> str:
+        return "string" if self.dtype == np.dtype(object) else str(self.dtype)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "dtype": self.dtype_name, "shape": list(self.shape)}
+
+
+def _specs(described: list[tuple[str, str, tuple[int, ...]]]) -> list[TensorSpec]:
+    return [
+        TensorSpec(name, numpy_dtype(dtype), tuple(None if d < 0 else d for d in shape))
+        for name, dtype, shape in described
+    ]
+
+
+class Model:
+    """A frozen model loaded into the C++ runtime.
+
+    >>> model = tfreeze.Model("digits.pb", intra_op_threads=1)
+    >>> probs = model.run(images)["probs"]
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        intra_op_threads: int | None = None,
+        inter_op_threads: int | None = None,
+    ) -> None:
+        self._native = _core.Model(
+            os.fspath(path), *_thread_args(intra_op_threads, inter_op_threads)
+        )
+        self._init_specs()
+
+    @classmethod
+    def from_bytes(
+        cls,
+        graph_def: bytes,
+        *,
+        intra_op_threads: int | None = None,
+        inter_op_threads: int | None = None,
+    ) -> Model:
+        """Loads a frozen GraphDef held in memory."""
+        model = cls.__new__(cls)
+        model._native = _core.Model.from_bytes(
+            graph_def, *_thread_args(intra_op_threads, inter_op_threads)
+        )
+        model._init_specs()
+        return model
+
+    def _init_specs(self) -> None:
+        self.inputs: list[TensorSpec] = _specs(self._native.inputs)
+        self.outputs: list[TensorSpec] = _specs(self._native.outputs)
+
+    @property
+    def input_names(self) -> list[str]:
+        return [spec.name for spec in self.inputs]
+
+    @property
+    def output_names(self) -> list[str]:
+        return [spec.name for spec in self.outputs]
+
+    def run(
+        self,
+        feeds: Mapping[str, Any] | np.ndarray,
+        fetches: Sequence[str] | None = None,
+    ) -> dict[str, np.ndarray]:
+        """Runs the model in C++ (the GIL is released while TensorFlow runs).
+
+        ``feeds`` maps input names to arrays; a one-input model also takes the
+        array alone. ``fetches`` names the outputs to compute (default: all).
+        Returns output name -> array, in fetch order.
+        """
+        names = list(fetches) if fetches is not None else self.output_names
+        arrays = self._native.run(self._normalize(feeds), names)
+        return dict(zip(names, arrays))
+
+    def benchmark(
+        self,
+        feeds: Mapping[str, Any] | np.ndarray | None = None,
+        *,
+        batch_size: int = 1,
+        warmup: int = 10,
+        iterations: int = 200,
+        max_seconds: float = 0.0,
+        seed: int = 0,
+    ) -> dict[str, Any]:
+        """Times ``run`` in a C++ loop; random feeds of ``batch_size`` when none given.
+
+        Returns p50_us, p90_us, p99_us, mean_us, stddev_us, min_us, max_us,
+        iterations and samples_us (every timed run).
+        """
+        if feeds is None:
+            feeds = self.random_feeds(batch_size=batch_size, seed=seed)
+        return self._native.benchmark(self._normalize(feeds), warmup, iterations, max_seconds)
+
+    def random_feeds(
+        self, *, batch_size: int = 1, open_dim: int = 4, seed: int = 0
+    ) -> dict[str, np.ndarray]:
+        """Seeded random feeds that fit the signature.
+
+        The first open dimension gets ``batch_size``, any other ``open_dim``.
+        """
+        from tfreeze.feeds import random_array
+
+        rng = np.random.default_rng(seed)
+        return {
+            spec.name: random_array(spec, rng, batch_size=batch_size, open_dim=open_dim)
+            for spec in self.inputs
+        }
+
+    def _normalize(self, feeds: Mapping[str, Any] | np.ndarray) -> dict[str, Any]:
+        if isinstance(feeds, Mapping):
+            by_name = {spec.name: spec for spec in self.inputs}
+            return {
+                name: _as_array(value, by_name.get(name)) for name, value in feeds.items()
+            }
+        if len(self.inputs) != 1:
+            raise InputError(
+                f"this model has {len(self.inputs)} inputs; pass a dict keyed by name: "
+                + ", ".join(self.input_names)
+            )
+        return {self.inputs[0].name: _as_array(feeds, self.inputs[0])}
+
+    def __repr__(self) -> str:
+        def describe(specs: list[TensorSpec]) -> str:
+            return ", ".join(f"{s.name}: {s.dtype_name}{list(s.shape)}" for s in specs)
+
+        return f"Model(inputs=[{describe(self.inputs)}], outputs=[{describe(self.outputs)}])"
+
+
+def _as_array(value: Any, spec: TensorSpec | None) -> Any:
+    """Arrays pass through untouched (a wrong dtype is an error, not a cast);
+    Python lists and scalars take the signature's dtype."""
+    if isinstance(value, np.ndarray) or spec is None:
+        return value
+    return np.asarray(value, dtype=spec.dtype)
+
+
+def _thread_args(intra: int | None, inter: int | None) -> tuple[int, int]:
+    for label, value in (("intra_op_threads", intra), ("inter_op_threads", inter)):
+        if value is not None and (not isinstance(value, int) or value < 1):
+            raise ValueError(f"{label} must be a positive integer or None, got {value!r}")
+    return intra or 0, inter or 0

@@ -1,0 +1,80 @@
+"""Python TensorFlow's own run of a tfreeze .pb: the reference that the C++
+runtime must match bit for bit. Imports TensorFlow."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+from tfreeze.signature import Signature
+
+__all__ = ["PythonSession", "session_config"]
+
+
+def session_config(intra_op_threads: int | None, inter_op_threads: int | None) -> Any:
+    import tensorflow as tf
+
+    return tf.compat.v1.ConfigProto(
+        intra_op_parallelism_threads=intra_op_threads or 0,
+        inter_op_parallelism_threads=inter_op_threads or 0,
+    )
+
+
+class PythonSession:
+    """A ``tf.compat.v1.Session`` over a frozen .pb, fed and fetched by signature names."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        intra_op_threads: int | None = None,
+        inter_op_threads: int | None = None,
+    ) -> None:
+        with open(path, "rb") as file:
+            self._load(file.read(), intra_op_threads, inter_op_threads)
+
+    @classmethod
+    def from_bytes(
+        cls,
+        data: bytes,
+        *,
+        intra_op_threads: int | None = None,
+        inter_op_threads: int | None = None,
+    ) -> PythonSession:
+        session = cls.__new__(cls)
+        session._load(data, intra_op_threads, inter_op_threads)
+        return session
+
+    def _load(self, data: bytes, intra_op_threads: int | None, inter_op_threads: int | None) -> None:
+        import tensorflow as tf
+
+        graph_def = tf.compat.v1.GraphDef()
+        graph_def.ParseFromString(data)
+        self.signature = Signature.from_graph_def(graph_def)
+        self.graph = tf.Graph()
+        with self.graph.as_default():
+            tf.import_graph_def(graph_def, name="")
+        self.session = tf.compat.v1.Session(
+            graph=self.graph, config=session_config(intra_op_threads, inter_op_threads)
+        )
+        self._inputs = {e.name: self.graph.get_tensor_by_name(e.tensor) for e in self.signature.inputs}
+        self._outputs = {
+            e.name: self.graph.get_tensor_by_name(e.tensor) for e in self.signature.outputs
+        }
+
+    def run(self, feeds: dict[str, np.ndarray], fetches: list[str] | None = None) -> dict[str, np.ndarray]:
+        names = fetches if fetches is not None else list(self._outputs)
+        feed_dict = {self._inputs[name]: value for name, value in feeds.items()}
+        values = self.session.run([self._outputs[name] for name in names], feed_dict)
+        return dict(zip(names, values))
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> PythonSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,90 @@
+"""The signature stored inside every tfreeze .pb.
+
+One Const node, ``tfreeze/signature``, holds a JSON document (sorted keys, so
+the bytes are deterministic)::
+
+    {"format": "tfreeze.signature", "version": 1,
+     "inputs":  [{"name": "image", "tensor": "image:0", "dtype": "float32",
+                  "shape": [-1, 8, 8, 1]}],
+     "outputs": [...],
+     "producer": {"tfreeze": "0.1.0", "tensorflow": "2.21.0", "source": "keras"}}
+
+``name`` is what the user feeds and fetches by; ``tensor`` the graph tensor
+that carries it. Lists are in the model's own order. No edge touches the node,
+so TensorFlow ignores it; the C++ loader reads it through the C API
+(``cpp/src/signature.cc``, which must accept what this module writes).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["SIGNATURE_NODE", "SIGNATURE_VERSION", "IOEntry", "Signature", "is_valid_node_name"]
+
+SIGNATURE_NODE = "tfreeze/signature"
+SIGNATURE_VERSION = 1
+FORMAT = "tfreeze.signature"
+
+# TensorFlow's rule for node names (tensorflow/core/framework/node_def_util.cc).
+_NODE_NAME = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_.\-/>]*$")
+
+
+def is_valid_node_name(name: str) -> bool:
+    return bool(_NODE_NAME.match(name))
+
+
+@dataclass(frozen=True)
+class IOEntry:
+    name: str
+    tensor: str
+    dtype: str
+    shape: tuple[int, ...]  # -1 for open dimensions
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "tensor": self.tensor,
+            "dtype": self.dtype,
+            "shape": list(self.shape),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> IOEntry:
+        return cls(data["name"], data["tensor"], data["dtype"], tuple(data["shape"]))
+
+
+@dataclass(frozen=True)
+class Signature:
+    inputs: tuple[IOEntry, ...]
+    outputs: tuple[IOEntry, ...]
+    producer: dict[str, str] = field(default_factory=dict)
+
+    def to_bytes(self) -> bytes:
+        document = {
+            "format": FORMAT,
+            "version": SIGNATURE_VERSION,
+            "inputs": [entry.to_json() for entry in self.inputs],
+            "outputs": [entry.to_json() for entry in self.outputs],
+            "producer": self.producer,
+        }
+        return json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Signature:
+        document = json.loads(data)
+        return cls(
+            tuple(IOEntry.from_json(e) for e in document["inputs"]),
+            tuple(IOEntry.from_json(e) for e in document["outputs"]),
+            dict(document.get("producer", {})),
+        )
+
+    @classmethod
+    def from_graph_def(cls, graph_def: Any) -> Signature:
+        """Reads the signature node of a GraphDef proto (TensorFlow needed)."""
+        for node in graph_def.node:
+            if node.name == SIGNATURE_NODE:
+                return cls.from_bytes(node.attr["value"].tensor.string_val[0])
+        raise LookupError(f"the graph has no {SIGNATURE_NODE!r} node; it was not frozen by tfreeze")
