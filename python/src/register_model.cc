@@ -124,6 +124,10 @@ void RegisterModel(py::module_& module) {
       .def("benchmark", &RunBenchmark, py::arg("feeds"), py::arg("warmup") = 10,
            py::arg("iterations") = 200, py::arg("max_seconds") = 0.0,
            py::arg("fetches") = py::none());
+  module.def(
+      "summarize_latencies",
+      [](std::vector<double> samples) { return StatsToDict(SummarizeLatencies(std::move(samples))); },
+      py::arg("samples_us"), "p50/p90/p99/mean/stddev/min/max of latencies in microseconds.");
 }
 
 }  // namespace tfreeze::python

@@ -1,0 +1,5 @@
+import sys
+
+from tfreeze.cli import main
+
+sys.exit(main())

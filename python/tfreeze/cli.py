@@ -1,0 +1,218 @@
+"""The ``tfreeze`` command line: freeze, inspect, run, parity, bench, demo."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from rich.console import Console
+
+from tfreeze import reports
+from tfreeze.errors import Error
+
+__all__ = ["main"]
+
+_console = Console()
+
+
+def _names(text: str | None) -> list[str] | None:
+    return None if text is None else [name.strip() for name in text.split(",")]
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2))
+
+
+def cmd_freeze(args: argparse.Namespace) -> int:
+    from tfreeze.freezer import freeze
+
+    report = freeze(
+        args.source,
+        args.output,
+        input_names=_names(args.input_names),
+        output_names=_names(args.output_names),
+        keep_control_flow=args.keep_control_flow,
+        verify=not args.no_verify,
+    )
+    if args.json:
+        _print_json(reports.freeze_report_dict(report))
+    else:
+        reports.print_freeze_report(_console, report)
+    return 0
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    from tfreeze.model import Model
+
+    model = Model(args.model)
+    signature = {
+        "inputs": [spec.as_dict() for spec in model.inputs],
+        "outputs": [spec.as_dict() for spec in model.outputs],
+    }
+    if args.json:
+        _print_json(signature)
+    else:
+        _console.print(reports.signature_table(model, args.model))
+    return 0
+
+
+def _parse_inputs(specs: list[str], input_names: list[str]) -> dict[str, np.ndarray]:
+    feeds = {}
+    for spec in specs:
+        name, sep, path = spec.partition("=")
+        if not sep:
+            if len(input_names) != 1:
+                raise ValueError(
+                    f"--input {spec!r} has no NAME=; this model's inputs are: "
+                    + ", ".join(input_names)
+                )
+            name, path = input_names[0], spec
+        feeds[name] = np.load(path, allow_pickle=False)
+    return feeds
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from tfreeze.model import Model
+
+    model = Model(args.model)
+    outputs = model.run(_parse_inputs(args.input, model.input_names), _names(args.fetch))
+    if args.output:
+        np.savez(args.output, **outputs)
+    if args.json:
+        _print_json({name: value.tolist() for name, value in outputs.items()})
+    else:
+        _console.print(reports.outputs_table(outputs, args.output))
+    return 0
+
+
+def cmd_parity(args: argparse.Namespace) -> int:
+    from tfreeze.parity import check_parity
+
+    report = check_parity(
+        args.source, args.model, batch_size=args.batch, seed=args.seed, rtol=args.rtol,
+        atol=args.atol,
+    )
+    if args.json:
+        _print_json(report.as_dict())
+    else:
+        _console.print(reports.parity_table(report))
+    return 0 if report.passed else 1
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from tfreeze.model import Model
+
+    model = Model(args.model, intra_op_threads=args.threads, inter_op_threads=args.threads)
+    stats = model.benchmark(
+        batch_size=args.batch, warmup=args.warmup, iterations=args.iterations,
+        max_seconds=args.max_seconds,
+    )
+    stats.pop("samples_us")
+    stats.update(batch_size=args.batch, threads=args.threads)
+    if args.json:
+        _print_json(stats)
+    else:
+        _console.print(reports.bench_table(args.model, stats))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from tfreeze.demo import run_demo
+
+    return run_demo(_console, workdir=args.workdir, epochs=args.epochs, threads=args.threads)
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tfreeze", description="Freeze TensorFlow/Keras models into one .pb and run them from C++."
+    )
+    parser.add_argument("--version", action="version", version=f"tfreeze {_version()}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("freeze", help="freeze a Keras model (.keras) into one self-describing .pb")
+    p.add_argument("source", help="a .keras file")
+    p.add_argument("-o", "--output", required=True, help="the .pb to write")
+    p.add_argument("--input-names", help="comma-separated, one per input in model order")
+    p.add_argument("--output-names", help="comma-separated, one per output in model order")
+    p.add_argument("--keep-control-flow", action="store_true",
+                   help="keep functional While/If instead of lowering them")
+    p.add_argument("--no-verify", action="store_true",
+                   help="skip running the frozen graph against the model")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(handler=cmd_freeze)
+
+    p = sub.add_parser("inspect", help="print a .pb's inputs and outputs")
+    p.add_argument("model")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_inspect)
+
+    p = sub.add_parser("run", help="run a .pb from C++ on .npy inputs")
+    p.add_argument("model")
+    p.add_argument("--input", action="append", default=[], metavar="NAME=FILE.npy",
+                   help="one per input (NAME= may be left out for a one-input model)")
+    p.add_argument("--fetch", help="comma-separated output names (default: all)")
+    p.add_argument("-o", "--output", metavar="OUT.npz", help="save the outputs")
+    p.add_argument("--json", action="store_true", help="print the outputs as JSON lists")
+    p.set_defaults(handler=cmd_run)
+
+    p = sub.add_parser("parity", help="compare C++, Python-.pb and source-model outputs")
+    p.add_argument("source", help="the model the .pb was frozen from (.keras)")
+    p.add_argument("model", help="the frozen .pb")
+    p.add_argument("--batch", type=_positive, default=2)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--rtol", type=float, default=1e-5)
+    p.add_argument("--atol", type=float, default=1e-6)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_parity)
+
+    p = sub.add_parser("bench", help="time a .pb in a C++ loop")
+    p.add_argument("model")
+    p.add_argument("--batch", type=_positive, default=1)
+    p.add_argument("--iterations", type=_positive, default=200)
+    p.add_argument("--warmup", type=int, default=10)
+    p.add_argument("--max-seconds", type=float, default=0.0)
+    p.add_argument("--threads", type=_positive, default=None,
+                   help="intra- and inter-op threads (default: TensorFlow decides)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_bench)
+
+    p = sub.add_parser("demo", help="train, freeze, run from C++, print parity and latency")
+    p.add_argument("--workdir", default=os.path.join("build", "demo"))
+    p.add_argument("--epochs", type=_positive, default=12)
+    p.add_argument("--threads", type=_positive, default=1)
+    p.set_defaults(handler=cmd_demo)
+    return parser
+
+
+def _version() -> str:
+    from tfreeze import __version__
+
+    return __version__
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    # TensorFlow's C++ start-up chatter (oneDNN, CPU features) drowns the
+    # output; users can still ask for it with TF_CPP_MIN_LOG_LEVEL=0.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except (Error, OSError, ValueError) as error:
+        print(f"tfreeze {args.command}: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

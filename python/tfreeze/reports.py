@@ -1,0 +1,125 @@
+"""Tables and JSON for the command line (rich renders the tables)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+from tfreeze.freezer import FreezeReport
+from tfreeze.parity import ParityReport
+
+__all__ = [
+    "bench_table",
+    "freeze_report_dict",
+    "latency_table",
+    "outputs_table",
+    "parity_table",
+    "print_freeze_report",
+    "signature_table",
+]
+
+
+def _shape(shape: Any) -> str:
+    return "[" + ", ".join("?" if d is None or d == -1 else str(d) for d in shape) + "]"
+
+
+def freeze_report_dict(report: FreezeReport) -> dict[str, Any]:
+    return {
+        "output": report.output_path,
+        "inputs": [e.to_json() for e in report.inputs],
+        "outputs": [e.to_json() for e in report.outputs],
+        "node_count": report.node_count,
+        "byte_size": report.byte_size,
+        "seconds": round(report.seconds, 3),
+        "verification": {
+            name: [d.as_dict() for d in diffs] for name, diffs in report.verification.items()
+        },
+    }
+
+
+def _io_table(title: str, rows: list[tuple[str, str, str, str]]) -> Table:
+    table = Table(title=title)
+    for column in ("", "name", "dtype", "shape"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+def print_freeze_report(console: Console, report: FreezeReport) -> None:
+    rows = [("input", e.name, e.dtype, _shape(e.shape)) for e in report.inputs]
+    rows += [("output", e.name, e.dtype, _shape(e.shape)) for e in report.outputs]
+    console.print(_io_table(f"froze {report.output_path}", rows))
+    verified = (
+        f"frozen graph vs model: max abs diff {report.max_abs_diff:.3g}"
+        if report.verification else "not verified (--no-verify)"
+    )
+    console.print(
+        f"{report.node_count} nodes, {report.byte_size:,} bytes, "
+        f"{report.seconds:.1f} s; {verified}"
+    )
+
+
+def signature_table(model: Any, path: str) -> Table:
+    rows = [("input", s.name, s.dtype_name, _shape(s.shape)) for s in model.inputs]
+    rows += [("output", s.name, s.dtype_name, _shape(s.shape)) for s in model.outputs]
+    return _io_table(path, rows)
+
+
+def outputs_table(outputs: dict[str, np.ndarray], saved_to: str | None) -> Table:
+    table = Table(title=f"outputs (saved to {saved_to})" if saved_to else "outputs")
+    for column in ("name", "dtype", "shape", "values"):
+        table.add_column(column)
+    for name, value in outputs.items():
+        preview = np.array2string(value.ravel()[:6], precision=5, separator=", ")
+        if value.size > 6:
+            preview = preview[:-1] + ", ...]"
+        table.add_row(name, str(value.dtype), _shape(value.shape), preview)
+    return table
+
+
+def parity_table(report: ParityReport) -> Table:
+    verdict = "[green]PASS[/green]" if report.passed else "[red]FAIL[/red]"
+    table = Table(
+        title=f"parity {verdict} (batch {report.batch_size}, rtol {report.rtol:g}, "
+        f"atol {report.atol:g})"
+    )
+    for column in ("output", "C++ vs Python .pb", "C++ vs source: max abs", "max rel", "result"):
+        table.add_column(column)
+    for output in report.outputs:
+        exact = "bit-exact" if output.cpp_vs_python.bit_exact else (
+            f"[red]differs (max abs {output.cpp_vs_python.max_abs:.3g})[/red]"
+        )
+        source = output.cpp_vs_source
+        table.add_row(
+            output.name,
+            exact,
+            f"{source.max_abs:.3g}" if source else "-",
+            f"{source.max_rel:.3g}" if source else "-",
+            "pass" if output.passed else "[red]fail[/red]",
+        )
+    return table
+
+
+def bench_table(path: str, stats: dict[str, Any]) -> Table:
+    table = Table(title=f"{path}: C++ latency, batch {stats['batch_size']}")
+    for column in ("p50 µs", "p90 µs", "p99 µs", "mean µs", "stddev µs", "runs"):
+        table.add_column(column, justify="right")
+    table.add_row(*(f"{stats[k]:.1f}" for k in ("p50_us", "p90_us", "p99_us", "mean_us",
+                                                   "stddev_us")), str(stats["iterations"]))
+    return table
+
+
+def latency_table(title: str, rows: list[tuple[str, dict[str, Any]]]) -> Table:
+    """Rows of (label, stats); ratios are against the first row's p50."""
+    table = Table(title=title)
+    for column in ("runner", "p50 µs", "p90 µs", "p99 µs", "× C++ p50"):
+        table.add_column(column, justify="right" if column != "runner" else "left")
+    baseline = rows[0][1]["p50_us"]
+    for label, stats in rows:
+        table.add_row(label, f"{stats['p50_us']:.1f}", f"{stats['p90_us']:.1f}",
+                      f"{stats['p99_us']:.1f}", f"{stats['p50_us'] / baseline:.2f}")
+    return table
