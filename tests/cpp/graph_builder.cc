@@ -1,0 +1,106 @@
+#include "graph_builder.h"
+
+#include <stdexcept>
+#include <vector>
+
+#include "signature.h"
+#include "status.h"
+#include "tensorflow/c/tf_tstring.h"
+#include "tf_handles.h"
+#include "tfreeze/tensor.h"
+
+namespace tfreeze::testing {
+namespace {
+
+using internal::NewStatus;
+using internal::ThrowIfError;
+
+class GraphBuilder {
+ public:
+  GraphBuilder() : graph_(TF_NewGraph()) {}
+
+  TF_Operation* Placeholder(const char* name, TF_DataType type, std::vector<int64_t> shape) {
+    TF_OperationDescription* desc = TF_NewOperation(graph_.get(), "Placeholder", name);
+    TF_SetAttrType(desc, "dtype", type);
+    TF_SetAttrShape(desc, "shape", shape.data(), static_cast<int>(shape.size()));
+    return Finish(desc);
+  }
+
+  TF_Operation* Const(const char* name, const Tensor& value) {
+    TF_OperationDescription* desc = TF_NewOperation(graph_.get(), "Const", name);
+    auto status = NewStatus();
+    TF_SetAttrTensor(desc, "value", value.handle(), status.get());
+    ThrowIfError(status.get(), "Const value");
+    TF_SetAttrType(desc, "dtype", TF_TensorType(value.handle()));
+    return Finish(desc);
+  }
+
+  TF_Operation* Op(const char* type, const char* name, std::vector<TF_Operation*> inputs) {
+    TF_OperationDescription* desc = TF_NewOperation(graph_.get(), type, name);
+    for (TF_Operation* input : inputs) TF_AddInput(desc, TF_Output{input, 0});
+    return Finish(desc);
+  }
+
+  void Sign(const std::string& signature) {
+    if (signature.empty()) return;
+    Const(internal::kSignatureNode, Tensor::FromStrings({}, {signature}));
+  }
+
+  std::string Serialize() {
+    internal::BufferPtr buffer(TF_NewBuffer());
+    auto status = NewStatus();
+    TF_GraphToGraphDef(graph_.get(), buffer.get(), status.get());
+    ThrowIfError(status.get(), "serialize");
+    return std::string(static_cast<const char*>(buffer->data), buffer->length);
+  }
+
+ private:
+  TF_Operation* Finish(TF_OperationDescription* desc) {
+    auto status = NewStatus();
+    TF_Operation* op = TF_FinishOperation(desc, status.get());
+    ThrowIfError(status.get(), "build test graph");
+    return op;
+  }
+
+  internal::GraphPtr graph_;
+};
+
+}  // namespace
+
+std::string AffineSignature() {
+  return R"({"format":"tfreeze.signature","version":1,
+    "inputs":[{"name":"x","tensor":"x:0","dtype":"float32","shape":[-1,3]}],
+    "outputs":[{"name":"y","tensor":"y:0","dtype":"float32","shape":[-1,2]},
+               {"name":"doubled","tensor":"doubled:0","dtype":"float32","shape":[-1,2]}],
+    "producer":{"source":"test"}})";
+}
+
+std::string AffineGraphDefWithSignature(const std::string& signature) {
+  GraphBuilder graph;
+  TF_Operation* x = graph.Placeholder("x", TF_FLOAT, {-1, 3});
+  TF_Operation* w = graph.Const("w", Tensor::FromVector<float>({3, 2}, {1, 2, 3, 4, 5, 6}));
+  TF_Operation* b = graph.Const("b", Tensor::FromVector<float>({2}, {10, 20}));
+  TF_Operation* two = graph.Const("two", Tensor::FromVector<float>({}, {2}));
+  TF_Operation* product = graph.Op("MatMul", "matmul", {x, w});
+  TF_Operation* sum = graph.Op("AddV2", "add", {product, b});
+  graph.Op("Identity", "y", {sum});
+  graph.Op("Mul", "doubled", {sum, two});
+  graph.Sign(signature);
+  return graph.Serialize();
+}
+
+std::string AffineGraphDef() { return AffineGraphDefWithSignature(AffineSignature()); }
+
+std::string StringGraphDef() {
+  GraphBuilder graph;
+  TF_Operation* text = graph.Placeholder("text", TF_STRING, {-1});
+  graph.Op("StringLength", "length", {text});
+  graph.Op("Identity", "echo", {text});
+  graph.Sign(R"({"format":"tfreeze.signature","version":1,
+    "inputs":[{"name":"text","tensor":"text:0","dtype":"string","shape":[-1]}],
+    "outputs":[{"name":"length","tensor":"length:0","dtype":"int32","shape":[-1]},
+               {"name":"echo","tensor":"echo:0","dtype":"string","shape":[-1]}]})");
+  return graph.Serialize();
+}
+
+}  // namespace tfreeze::testing

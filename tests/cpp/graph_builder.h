@@ -1,0 +1,26 @@
+// Small graphs built with the C API, signed the way the freezer signs them, so
+// the C++ tests know every expected value and need no Python.
+#ifndef TFREEZE_TESTS_CPP_GRAPH_BUILDER_H_
+#define TFREEZE_TESTS_CPP_GRAPH_BUILDER_H_
+
+#include <string>
+
+namespace tfreeze::testing {
+
+// y = x · W + b, x: float32 [?, 3], W = [[1, 2], [3, 4], [5, 6]], b = [10, 20].
+// The signature names the input "x" and the outputs "y" and "doubled" (2·y).
+std::string AffineGraphDef();
+
+// Its signature JSON; tests edit it to make broken files.
+std::string AffineSignature();
+
+// The affine graph with `signature` as its signature text (empty: no node).
+std::string AffineGraphDefWithSignature(const std::string& signature);
+
+// A string graph: input "text" string [?], outputs "length" (int32 byte
+// lengths) and "echo" (the same strings).
+std::string StringGraphDef();
+
+}  // namespace tfreeze::testing
+
+#endif  // TFREEZE_TESTS_CPP_GRAPH_BUILDER_H_

@@ -1,0 +1,121 @@
+// Running a model: values, fetch selection, feed validation, threads.
+#include "tfreeze/model.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "graph_builder.h"
+#include "tfreeze/errors.h"
+
+namespace tfreeze {
+namespace {
+
+class AffineModelTest : public ::testing::Test {
+ protected:
+  AffineModelTest() : model_(Model::FromBytes(testing::AffineGraphDef())) {}
+
+  std::string ErrorOf(const std::vector<Feed>& feeds,
+                      const std::vector<std::string>& fetches = {}) {
+    try {
+      model_.Run(feeds, fetches);
+    } catch (const InputError& e) {
+      return e.what();
+    }
+    return "no error";
+  }
+
+  Model model_;
+  Tensor x_ = Tensor::FromVector<float>({2, 3}, {1, 0, 0, 1, 1, 1});
+};
+
+TEST_F(AffineModelTest, RunComputesEveryOutputInSignatureOrder) {
+  std::vector<Tensor> outputs = model_.Run({{"x", x_}});
+  ASSERT_EQ(outputs.size(), 2u);
+  // Row [1,0,0] picks W's first row; [1,1,1] sums the rows. Plus b = [10, 20].
+  EXPECT_EQ(outputs[0].shape(), (Shape{2, 2}));
+  EXPECT_EQ(outputs[0].ToVector<float>(), (std::vector<float>{11, 22, 19, 32}));
+  EXPECT_EQ(outputs[1].ToVector<float>(), (std::vector<float>{22, 44, 38, 64}));
+}
+
+TEST_F(AffineModelTest, FetchesSelectAndOrderOutputs) {
+  std::vector<Tensor> outputs = model_.Run({{"x", x_}}, {"doubled", "y"});
+  ASSERT_EQ(outputs.size(), 2u);
+  EXPECT_EQ(outputs[0].ToVector<float>()[0], 22);
+  EXPECT_EQ(outputs[1].ToVector<float>()[0], 11);
+}
+
+TEST_F(AffineModelTest, OpenBatchDimensionTakesAnySize) {
+  Tensor big(DType::kFloat32, {17, 3});
+  EXPECT_EQ(model_.Run({{"x", big}})[0].shape(), (Shape{17, 2}));
+}
+
+TEST_F(AffineModelTest, ZeroCopyFeedRuns) {
+  alignas(64) float data[3] = {0, 1, 0};
+  Tensor wrapped = Tensor::Wrap(DType::kFloat32, {1, 3}, data, sizeof(data), nullptr);
+  EXPECT_EQ(model_.Run({{"x", wrapped}})[0].ToVector<float>(), (std::vector<float>{13, 24}));
+}
+
+TEST_F(AffineModelTest, UnknownInputListsTheValidOnes) {
+  EXPECT_EQ(ErrorOf({{"image", x_}}), "unknown input \"image\"; inputs are: x");
+  EXPECT_THROW(model_.Run({{"image", x_}}), UnknownNameError);
+}
+
+TEST_F(AffineModelTest, UnknownFetchListsTheValidOnes) {
+  EXPECT_EQ(ErrorOf({{"x", x_}}, {"z"}), "unknown output \"z\"; outputs are: y, doubled");
+}
+
+TEST_F(AffineModelTest, WrongDtypeNamesExpectedAndGot) {
+  Tensor ints(DType::kInt32, {2, 3});
+  EXPECT_EQ(ErrorOf({{"x", ints}}),
+            "input \"x\": expected float32 [?,3], got int32 [2,3]; inputs are: x");
+  EXPECT_THROW(model_.Run({{"x", ints}}), DTypeError);
+}
+
+TEST_F(AffineModelTest, WrongRankIsAShapeError) {
+  Tensor flat(DType::kFloat32, {3});
+  EXPECT_EQ(ErrorOf({{"x", flat}}),
+            "input \"x\": expected float32 [?,3], got float32 [3]; inputs are: x");
+  EXPECT_THROW(model_.Run({{"x", flat}}), ShapeError);
+}
+
+TEST_F(AffineModelTest, WrongKnownDimIsAShapeError) {
+  Tensor wide(DType::kFloat32, {2, 4});
+  EXPECT_THROW(model_.Run({{"x", wide}}), ShapeError);
+}
+
+TEST_F(AffineModelTest, MissingAndRepeatedFeedsAreInputErrors) {
+  EXPECT_EQ(ErrorOf({}), "missing input \"x\"; every input must be fed: x");
+  EXPECT_EQ(ErrorOf({{"x", x_}, {"x", x_}}), "input \"x\" is fed more than once");
+}
+
+TEST_F(AffineModelTest, ConcurrentRunsMatchTheSerialResultBitForBit) {
+  const std::vector<float> expected = model_.Run({{"x", x_}})[1].ToVector<float>();
+  constexpr int kThreads = 8;
+  constexpr int kRuns = 300;
+  std::vector<int> mismatches(kThreads, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      Tensor input = Tensor::FromVector<float>({2, 3}, {1, 0, 0, 1, 1, 1});
+      for (int i = 0; i < kRuns; ++i) {
+        if (model_.Run({{"x", input}}, {"doubled"})[0].ToVector<float>() != expected) {
+          ++mismatches[t];
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(mismatches, std::vector<int>(kThreads, 0));
+}
+
+TEST(StringModelTest, StringsGoInAndComeOut) {
+  Model model = Model::FromBytes(testing::StringGraphDef());
+  Tensor text = Tensor::FromStrings({3}, {"", "four", std::string(40, 'z')});
+  std::vector<Tensor> outputs = model.Run({{"text", text}});
+  EXPECT_EQ(outputs[0].ToVector<int32_t>(), (std::vector<int32_t>{0, 4, 40}));
+  EXPECT_EQ(outputs[1].ToStrings(), text.ToStrings());
+}
+
+}  // namespace
+}  // namespace tfreeze

@@ -1,0 +1,97 @@
+#include "tfreeze/tensor.h"
+
+#include <gtest/gtest.h>
+
+#include "tfreeze/errors.h"
+
+namespace tfreeze {
+namespace {
+
+TEST(TensorTest, NewTensorIsZeroFilledWithShapeAndDType) {
+  Tensor tensor(DType::kInt32, {2, 3});
+  EXPECT_EQ(tensor.dtype(), DType::kInt32);
+  EXPECT_EQ(tensor.shape(), (Shape{2, 3}));
+  EXPECT_EQ(tensor.num_elements(), 6);
+  EXPECT_EQ(tensor.byte_size(), 24u);
+  EXPECT_EQ(tensor.ToVector<int32_t>(), std::vector<int32_t>(6, 0));
+}
+
+TEST(TensorTest, FromVectorRoundTrips) {
+  Tensor tensor = Tensor::FromVector<double>({2, 2}, {1.5, -2, 3, 4});
+  EXPECT_EQ(tensor.dtype(), DType::kFloat64);
+  EXPECT_EQ(tensor.ToVector<double>(), (std::vector<double>{1.5, -2, 3, 4}));
+  tensor.data<double>()[1] = 7;
+  EXPECT_EQ(tensor.ToVector<double>()[1], 7);
+}
+
+TEST(TensorTest, BoolVectorIsUnpackedToBytes) {
+  Tensor tensor = Tensor::FromVector<bool>({3}, {true, false, true});
+  EXPECT_EQ(tensor.byte_size(), 3u);
+  EXPECT_EQ(tensor.ToVector<bool>(), (std::vector<bool>{true, false, true}));
+}
+
+TEST(TensorTest, WrongElementTypeIsADTypeError) {
+  Tensor tensor(DType::kFloat32, {1});
+  EXPECT_THROW(tensor.data<int32_t>(), DTypeError);
+  try {
+    tensor.ToVector<double>();
+    FAIL() << "expected DTypeError";
+  } catch (const DTypeError& e) {
+    EXPECT_STREQ(e.what(), "tensor holds float32, not float64");
+  }
+}
+
+TEST(TensorTest, ValueCountMustMatchShape) {
+  EXPECT_THROW(Tensor::FromVector<float>({2, 2}, {1, 2, 3}), ShapeError);
+  EXPECT_THROW(Tensor(DType::kFloat32, {-1, 2}), ShapeError);
+}
+
+TEST(TensorTest, StringsRoundTripIncludingLongAndEmbeddedNul) {
+  const std::string long_text(100, 'x');  // beyond TF_TString's inline capacity
+  const std::string with_nul("a\0b", 3);
+  Tensor tensor = Tensor::FromStrings({3}, {"", long_text, with_nul});
+  EXPECT_EQ(tensor.dtype(), DType::kString);
+  EXPECT_EQ(tensor.ToStrings(), (std::vector<std::string>{"", long_text, with_nul}));
+  EXPECT_THROW(Tensor::FromStrings({2}, {"one"}), ShapeError);
+  EXPECT_THROW(tensor.data<float>(), DTypeError);
+}
+
+TEST(TensorTest, WrapSharesCallerMemoryAndReleasesOnce) {
+  alignas(64) float buffer[4] = {1, 2, 3, 4};
+  int releases = 0;
+  {
+    Tensor tensor = Tensor::Wrap(DType::kFloat32, {2, 2}, buffer, sizeof(buffer),
+                                 [&releases] { ++releases; });
+    EXPECT_EQ(tensor.raw_data(), static_cast<void*>(buffer));
+    buffer[0] = 9;
+    EXPECT_EQ(tensor.ToVector<float>()[0], 9);
+    EXPECT_EQ(releases, 0);
+  }
+  EXPECT_EQ(releases, 1);
+}
+
+TEST(TensorTest, WrapChecksSizeAndType) {
+  alignas(64) float buffer[4] = {};
+  EXPECT_THROW(Tensor::Wrap(DType::kFloat32, {3}, buffer, sizeof(buffer), nullptr), ShapeError);
+  EXPECT_THROW(Tensor::Wrap(DType::kString, {1}, buffer, sizeof(buffer), nullptr), DTypeError);
+}
+
+TEST(TensorTest, ShapeToStringMarksOpenDims) {
+  EXPECT_EQ(ShapeToString({-1, 28, 28, 1}), "[?,28,28,1]");
+  EXPECT_EQ(ShapeToString({}), "[]");
+}
+
+TEST(DTypeTest, NamesRoundTripAndUnknownNamesListChoices) {
+  for (DType dtype : {DType::kFloat32, DType::kBFloat16, DType::kUInt64, DType::kString}) {
+    EXPECT_EQ(DTypeFromName(DTypeName(dtype)), dtype);
+  }
+  try {
+    DTypeFromName("float128");
+    FAIL() << "expected DTypeError";
+  } catch (const DTypeError& e) {
+    EXPECT_NE(std::string(e.what()).find("float32, float64"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace tfreeze
