@@ -1,0 +1,63 @@
+"""Keras 3 models the tests freeze: built here, never downloaded."""
+
+from __future__ import annotations
+
+import keras
+
+
+def mlp() -> keras.Model:
+    inputs = keras.Input((12,), name="features")
+    x = keras.layers.Dense(32, activation="relu")(inputs)
+    x = keras.layers.Dense(16, activation="tanh")(x)
+    outputs = keras.layers.Dense(3, activation="softmax", name="scores")(x)
+    return keras.Model(inputs, outputs, name="mlp")
+
+
+def cnn() -> keras.Model:
+    """Conv + BatchNormalization + Dropout, with non-trivial BN statistics."""
+    inputs = keras.Input((16, 16, 3), name="image")
+    x = keras.layers.Conv2D(8, 3, padding="same", use_bias=False)(inputs)
+    x = keras.layers.BatchNormalization()(x)
+    x = keras.layers.ReLU()(x)
+    x = keras.layers.MaxPooling2D()(x)
+    x = keras.layers.Conv2D(16, 3, activation="relu")(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    x = keras.layers.Dropout(0.5)(x)
+    outputs = keras.layers.Dense(5, name="logits")(x)
+    model = keras.Model(inputs, outputs, name="cnn")
+    bn = model.layers[2]
+    rng = keras.random.SeedGenerator(1)
+    bn.moving_mean.assign(keras.random.normal((8,), seed=rng) * 0.1)
+    bn.moving_variance.assign(keras.random.uniform((8,), 0.5, 2.0, seed=rng))
+    return model
+
+
+def two_in_two_out() -> keras.Model:
+    """Dict inputs and dict outputs, keys deliberately not in sorted order."""
+    tokens = keras.Input((6,), name="tokens")
+    extra = keras.Input((4,), name="extra")
+    joined = keras.layers.Concatenate()([tokens, extra])
+    hidden = keras.layers.Dense(8, activation="relu", name="hidden")(joined)
+    outputs = {
+        "zeta": keras.layers.Dense(2, name="zeta_head")(hidden),
+        "alpha": keras.layers.Dense(1, activation="sigmoid", name="alpha_head")(hidden),
+    }
+    return keras.Model({"tokens": tokens, "extra": extra}, outputs, name="two_in_two_out")
+
+
+def lstm() -> keras.Model:
+    inputs = keras.Input((7, 5), name="sequence")
+    x = keras.layers.LSTM(12, return_sequences=True)(inputs)
+    x = keras.layers.LSTM(6)(x)
+    outputs = keras.layers.Dense(2, name="state")(x)
+    return keras.Model(inputs, outputs, name="lstm")
+
+
+def identity() -> keras.Model:
+    """Output = input: the frozen graph's output can alias the fed buffer."""
+    inputs = keras.Input((4,), name="value")
+    outputs = keras.layers.Identity(name="same")(inputs)
+    return keras.Model(inputs, outputs, name="identity")
+
+
+BUILDERS = {"mlp": mlp, "cnn": cnn, "two_in_two_out": two_in_two_out, "lstm": lstm}
