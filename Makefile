@@ -52,7 +52,10 @@ py-test: $(INSTALL_STAMP)
 	$(PY) -m pytest
 
 bench: $(INSTALL_STAMP)
-	$(PY) benchmarks/run.py
+	$(BIN)/cmake -S . -B build/bench -G Ninja -DPython_EXECUTABLE=$(abspath $(PY)) \
+	  -DTFREEZE_BUILD_BENCHMARKS=ON -DTFREEZE_BUILD_TESTS=OFF -DCMAKE_BUILD_TYPE=Release >/dev/null
+	$(BIN)/cmake --build build/bench --target bare_c_api
+	$(PY) benchmarks/run.py --bare build/bench/benchmarks/bare_c_api
 
 clean:
 	rm -rf build $(VENV)

@@ -1,0 +1,116 @@
+"""Latency of the test models at batch 1 and 32, one thread, compared in one run:
+tfreeze's C++ loop, the bare C API loop (bare_c_api.cc), Python session.run on
+the same .pb, and a Keras call. Each figure is the median over rounds of each
+runner's p50, runners interleaved round by round so drift hits them alike.
+
+    python benchmarks/run.py --bare build/bench/benchmarks/bare_c_api
+
+Writes benchmarks/results/latest.json and latest.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))  # the test models
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+THREADS = 1
+tf.config.threading.set_intra_op_parallelism_threads(THREADS)
+tf.config.threading.set_inter_op_parallelism_threads(THREADS)
+
+import keras  # noqa: E402
+import models  # noqa: E402
+
+import tfreeze  # noqa: E402
+from tfreeze.demo import build_digits_cnn  # noqa: E402
+from tfreeze.latency import keras_latency, python_session_latency  # noqa: E402
+
+MODELS = {"mlp": models.mlp, "digits_cnn": build_digits_cnn, "cnn_16x16": models.cnn,
+          "lstm": models.lstm}
+RUNNERS = ("bare C API", "tfreeze C++", "Python session.run", "Keras call")
+
+
+def bare_p50(bare: str, pb: Path, model: tfreeze.Model, feeds: dict, iterations: int) -> float:
+    outputs = ",".join(f"{name}:0" for name in model.output_names)
+    inputs = [f"{name}:0=" + "x".join(str(d) for d in feeds[name].shape) for name in model.input_names]
+    result = subprocess.run([bare, str(pb), str(THREADS), "10", str(iterations), outputs, *inputs],
+                            capture_output=True, text=True, check=True)
+    return json.loads(result.stdout)["p50_us"]
+
+
+def measure(kind: str, batch: int, bare: str, workdir: Path, rounds: int, iterations: int) -> dict:
+    keras.utils.set_random_seed(0)
+    source = MODELS[kind]()
+    pb = workdir / f"{kind}.pb"
+    if not pb.exists():
+        tfreeze.freeze(source, pb)
+    model = tfreeze.Model(pb, intra_op_threads=THREADS, inter_op_threads=THREADS)
+    feeds = {k: np.zeros_like(v) for k, v in model.random_feeds(batch_size=batch).items()}
+    flat = [feeds[name] for name in model.input_names]
+    samples: dict[str, list[float]] = {runner: [] for runner in RUNNERS}
+    for _ in range(rounds):
+        samples["bare C API"].append(bare_p50(bare, pb, model, feeds, iterations))
+        samples["tfreeze C++"].append(model.benchmark(feeds, iterations=iterations)["p50_us"])
+        samples["Python session.run"].append(
+            python_session_latency(pb, feeds, threads=THREADS, iterations=iterations)["p50_us"])
+        samples["Keras call"].append(keras_latency(source, flat, iterations=iterations // 4)["p50_us"])
+    return {"model": kind, "batch": batch,
+            "p50_us": {r: statistics.median(v) for r, v in samples.items()},
+            "rounds": samples}
+
+
+def markdown(rows: list[dict], machine: str) -> str:
+    lines = [f"Machine: {machine}. Threads: {THREADS} intra-op, {THREADS} inter-op. "
+             "Median over rounds of each runner's p50 latency (µs); ratios against the bare C API loop.",
+             "",
+             "| model | batch | bare C API | tfreeze C++ | tfreeze / bare | Python session.run | "
+             "× tfreeze | Keras call | × tfreeze |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for row in rows:
+        p = row["p50_us"]
+        lines.append(
+            f"| {row['model']} | {row['batch']} | {p['bare C API']:.1f} | {p['tfreeze C++']:.1f} | "
+            f"{p['tfreeze C++'] / p['bare C API']:.3f} | {p['Python session.run']:.1f} | "
+            f"{p['Python session.run'] / p['tfreeze C++']:.2f} | {p['Keras call']:.1f} | "
+            f"{p['Keras call'] / p['tfreeze C++']:.1f} |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bare", required=True, help="the bare_c_api executable")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--iterations", type=int, default=400)
+    parser.add_argument("--workdir", type=Path, default=ROOT / "build" / "bench")
+    parser.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results")
+    args = parser.parse_args()
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    args.results.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for kind in MODELS:
+        for batch in (1, 32):
+            rows.append(measure(kind, batch, args.bare, args.workdir, args.rounds, args.iterations))
+            print(f"{kind} batch {batch}: " + ", ".join(
+                f"{r} {v:.1f} µs" for r, v in rows[-1]["p50_us"].items()), flush=True)
+    machine = (f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+               f"TensorFlow {tf.__version__}")
+    (args.results / "latest.json").write_text(json.dumps(
+        {"machine": machine, "threads": THREADS, "rows": rows}, indent=2) + "\n")
+    (args.results / "latest.md").write_text(markdown(rows, machine))
+    print(markdown(rows, machine))
+
+
+if __name__ == "__main__":
+    main()
