@@ -54,8 +54,8 @@ py-test: $(INSTALL_STAMP)
 bench: $(INSTALL_STAMP)
 	$(BIN)/cmake -S . -B build/bench -G Ninja -DPython_EXECUTABLE=$(abspath $(PY)) \
 	  -DTFREEZE_BUILD_BENCHMARKS=ON -DTFREEZE_BUILD_TESTS=OFF -DCMAKE_BUILD_TYPE=Release >/dev/null
-	$(BIN)/cmake --build build/bench --target bare_c_api
-	$(PY) benchmarks/run.py --bare build/bench/benchmarks/bare_c_api
+	$(BIN)/cmake --build build/bench --target bare_c_api tfreeze_loop
+	$(PY) benchmarks/run.py --bin build/bench/benchmarks
 
 clean:
 	rm -rf build $(VENV)

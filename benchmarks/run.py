@@ -1,9 +1,11 @@
 """Latency of the test models at batch 1 and 32, one thread, compared in one run:
-tfreeze's C++ loop, the bare C API loop (bare_c_api.cc), Python session.run on
-the same .pb, and a Keras call. Each figure is the median over rounds of each
-runner's p50, runners interleaved round by round so drift hits them alike.
+the bare C API loop (bare_c_api.cc) and the same loop through tfreeze
+(tfreeze_loop.cc), each in a fresh process; tfreeze's loop from Python
+(Model.benchmark); Python session.run on the same .pb; and a Keras call. Each
+figure is the median over rounds of each runner's p50, runners interleaved
+round by round so drift hits them alike.
 
-    python benchmarks/run.py --bare build/bench/benchmarks/bare_c_api
+    python benchmarks/run.py --bin build/bench/benchmarks
 
 Writes benchmarks/results/latest.json and latest.md.
 """
@@ -17,6 +19,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -39,18 +42,22 @@ from tfreeze.latency import keras_latency, python_session_latency  # noqa: E402
 
 MODELS = {"mlp": models.mlp, "digits_cnn": build_digits_cnn, "cnn_16x16": models.cnn,
           "lstm": models.lstm}
-RUNNERS = ("bare C API", "tfreeze C++", "Python session.run", "Keras call")
+RUNNERS = ("bare C API", "tfreeze C++", "tfreeze from Python", "Python session.run", "Keras call")
+# TensorFlow's idle worker threads spin for a while after work; on a small
+# machine they would slow the next measurement in another process.
+SETTLE_SECONDS = 0.5
 
 
-def bare_p50(bare: str, pb: Path, model: tfreeze.Model, feeds: dict, iterations: int) -> float:
+def loop_p50(program: Path, pb: Path, model: tfreeze.Model, feeds: dict, iterations: int) -> float:
+    time.sleep(SETTLE_SECONDS)
     outputs = ",".join(f"{name}:0" for name in model.output_names)
     inputs = [f"{name}:0=" + "x".join(str(d) for d in feeds[name].shape) for name in model.input_names]
-    result = subprocess.run([bare, str(pb), str(THREADS), "10", str(iterations), outputs, *inputs],
+    result = subprocess.run([str(program), str(pb), str(THREADS), "10", str(iterations), outputs, *inputs],
                             capture_output=True, text=True, check=True)
     return json.loads(result.stdout)["p50_us"]
 
 
-def measure(kind: str, batch: int, bare: str, workdir: Path, rounds: int, iterations: int) -> dict:
+def measure(kind: str, batch: int, bin_dir: Path, workdir: Path, rounds: int, iterations: int) -> dict:
     keras.utils.set_random_seed(0)
     source = MODELS[kind]()
     pb = workdir / f"{kind}.pb"
@@ -61,8 +68,9 @@ def measure(kind: str, batch: int, bare: str, workdir: Path, rounds: int, iterat
     flat = [feeds[name] for name in model.input_names]
     samples: dict[str, list[float]] = {runner: [] for runner in RUNNERS}
     for _ in range(rounds):
-        samples["bare C API"].append(bare_p50(bare, pb, model, feeds, iterations))
-        samples["tfreeze C++"].append(model.benchmark(feeds, iterations=iterations)["p50_us"])
+        samples["bare C API"].append(loop_p50(bin_dir / "bare_c_api", pb, model, feeds, iterations))
+        samples["tfreeze C++"].append(loop_p50(bin_dir / "tfreeze_loop", pb, model, feeds, iterations))
+        samples["tfreeze from Python"].append(model.benchmark(feeds, iterations=iterations)["p50_us"])
         samples["Python session.run"].append(
             python_session_latency(pb, feeds, threads=THREADS, iterations=iterations)["p50_us"])
         samples["Keras call"].append(keras_latency(source, flat, iterations=iterations // 4)["p50_us"])
@@ -75,14 +83,15 @@ def markdown(rows: list[dict], machine: str) -> str:
     lines = [f"Machine: {machine}. Threads: {THREADS} intra-op, {THREADS} inter-op. "
              "Median over rounds of each runner's p50 latency (µs); ratios against the bare C API loop.",
              "",
-             "| model | batch | bare C API | tfreeze C++ | tfreeze / bare | Python session.run | "
-             "× tfreeze | Keras call | × tfreeze |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+             "| model | batch | bare C API | tfreeze C++ | tfreeze / bare | tfreeze from Python | "
+             "Python session.run | × tfreeze | Keras call | × tfreeze |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for row in rows:
         p = row["p50_us"]
         lines.append(
             f"| {row['model']} | {row['batch']} | {p['bare C API']:.1f} | {p['tfreeze C++']:.1f} | "
-            f"{p['tfreeze C++'] / p['bare C API']:.3f} | {p['Python session.run']:.1f} | "
+            f"{p['tfreeze C++'] / p['bare C API']:.3f} | {p['tfreeze from Python']:.1f} | "
+            f"{p['Python session.run']:.1f} | "
             f"{p['Python session.run'] / p['tfreeze C++']:.2f} | {p['Keras call']:.1f} | "
             f"{p['Keras call'] / p['tfreeze C++']:.1f} |")
     return "\n".join(lines) + "\n"
@@ -90,7 +99,8 @@ def markdown(rows: list[dict], machine: str) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bare", required=True, help="the bare_c_api executable")
+    parser.add_argument("--bin", type=Path, required=True,
+                        help="folder with the bare_c_api and tfreeze_loop executables")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--iterations", type=int, default=400)
     parser.add_argument("--workdir", type=Path, default=ROOT / "build" / "bench")
@@ -101,7 +111,7 @@ def main() -> None:
     rows = []
     for kind in MODELS:
         for batch in (1, 32):
-            rows.append(measure(kind, batch, args.bare, args.workdir, args.rounds, args.iterations))
+            rows.append(measure(kind, batch, args.bin, args.workdir, args.rounds, args.iterations))
             print(f"{kind} batch {batch}: " + ", ".join(
                 f"{r} {v:.1f} µs" for r, v in rows[-1]["p50_us"].items()), flush=True)
     machine = (f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "

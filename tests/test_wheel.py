@@ -26,7 +26,7 @@ def test_wheel_installs_into_a_fresh_venv_and_runs_outside_the_source_tree(froze
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)
     python = env_dir / "bin" / "python"
-    subprocess.run([str(python), "-m", "pip", "install", "--quiet", f"{wheel}[cpu]"], check=True)
+    subprocess.run([str(python), "-m", "pip", "install", "--quiet", str(wheel)], check=True)
 
     pb = frozen("two_in_two_out").path
     elsewhere = tmp_path / "elsewhere"
