@@ -12,12 +12,12 @@ INSTALL_STAMP := build/.tfreeze-installed
 SOURCES := $(shell find cpp python third_party -type f -not -name '*.pyc') CMakeLists.txt pyproject.toml
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: demo test setup cpp-test py-test bench clean system-deps
+.PHONY: demo test setup lint cpp-test py-test bench clean system-deps
 
 demo: $(INSTALL_STAMP)
 	$(BIN)/tfreeze demo
 
-test: $(INSTALL_STAMP) cpp-test py-test
+test: $(INSTALL_STAMP) lint cpp-test py-test
 
 setup: $(INSTALL_STAMP)
 
@@ -47,6 +47,10 @@ cpp-test: system-deps $(DEPS_STAMP)
 	  -DTFREEZE_BUILD_TESTS=ON -DCMAKE_BUILD_TYPE=Release >/dev/null
 	$(BIN)/cmake --build $(CPP_BUILD)
 	$(BIN)/ctest --test-dir $(CPP_BUILD) --output-on-failure
+
+lint: $(INSTALL_STAMP)
+	$(BIN)/ruff check python tests benchmarks
+	$(BIN)/ruff format --check python tests benchmarks
 
 py-test: $(INSTALL_STAMP)
 	$(PY) -m pytest

@@ -13,8 +13,8 @@ from typing import Any
 import keras
 import pytest
 
-import tfreeze
 import models
+import tfreeze
 
 
 @dataclass

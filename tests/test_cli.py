@@ -33,15 +33,23 @@ def keras_and_pb(tmp_path_factory) -> tuple[Path, Path]:
 
 def test_console_script_is_installed():
     bin_dir = Path(sys.executable).parent
-    result = subprocess.run([str(bin_dir / "tfreeze"), "--version"], capture_output=True,
-                            text=True, check=True)
+    result = subprocess.run(
+        [str(bin_dir / "tfreeze"), "--version"], capture_output=True, text=True, check=True
+    )
     assert result.stdout.startswith("tfreeze ")
 
 
 def test_freeze_json_report(tmp_path):
     models.mlp().save(tmp_path / "mlp.keras")
-    result = tfreeze("freeze", str(tmp_path / "mlp.keras"), "-o", str(tmp_path / "mlp.pb"),
-                     "--output-names", "probabilities", "--json")
+    result = tfreeze(
+        "freeze",
+        str(tmp_path / "mlp.keras"),
+        "-o",
+        str(tmp_path / "mlp.pb"),
+        "--output-names",
+        "probabilities",
+        "--json",
+    )
     report = json.loads(result.stdout)
     assert [o["name"] for o in report["outputs"]] == ["probabilities"]
     assert report["byte_size"] == (tmp_path / "mlp.pb").stat().st_size
@@ -77,8 +85,16 @@ def test_run_npy_to_npz_matches_python_api(keras_and_pb, tmp_path):
     extra = rng.standard_normal((3, 4)).astype(np.float32)
     np.save(tmp_path / "tokens.npy", tokens)
     np.save(tmp_path / "extra.npy", extra)
-    tfreeze("run", str(pb), "--input", f"tokens={tmp_path / 'tokens.npy'}",
-            "--input", f"extra={tmp_path / 'extra.npy'}", "-o", str(tmp_path / "out.npz"))
+    tfreeze(
+        "run",
+        str(pb),
+        "--input",
+        f"tokens={tmp_path / 'tokens.npy'}",
+        "--input",
+        f"extra={tmp_path / 'extra.npy'}",
+        "-o",
+        str(tmp_path / "out.npz"),
+    )
     saved = np.load(tmp_path / "out.npz")
     expected = api.Model(pb).run({"tokens": tokens, "extra": extra})
     assert list(saved.keys()) == ["zeta", "alpha"]
@@ -105,8 +121,11 @@ def test_parity_against_another_model_fails_with_exit_1(keras_and_pb, tmp_path):
 
 
 def test_bench_json_fields(keras_and_pb):
-    stats = json.loads(tfreeze("bench", str(keras_and_pb[1]), "--batch", "4",
-                               "--iterations", "20", "--json").stdout)
+    stats = json.loads(
+        tfreeze(
+            "bench", str(keras_and_pb[1]), "--batch", "4", "--iterations", "20", "--json"
+        ).stdout
+    )
     for key in ("p50_us", "p90_us", "p99_us", "mean_us"):
         assert stats[key] > 0
     assert stats["iterations"] == 20 and stats["batch_size"] == 4
@@ -121,8 +140,9 @@ def test_errors_exit_2_with_a_message(tmp_path):
 
 def test_run_with_unknown_input_name_exits_2(keras_and_pb, tmp_path):
     np.save(tmp_path / "x.npy", np.zeros((1, 6), np.float32))
-    result = tfreeze("run", str(keras_and_pb[1]), "--input", f"tok={tmp_path / 'x.npy'}",
-                     check=False)
+    result = tfreeze(
+        "run", str(keras_and_pb[1]), "--input", f"tok={tmp_path / 'x.npy'}", check=False
+    )
     assert result.returncode == 2
     assert 'unknown input "tok"; inputs are: tokens, extra' in result.stderr
 
@@ -134,8 +154,12 @@ def test_bad_argument_is_a_usage_error():
 
 def test_demo_runs_end_to_end(tmp_path):
     env = {**os.environ, "COLUMNS": "120"}
-    result = subprocess.run([*TFREEZE, "demo", "--workdir", str(tmp_path), "--epochs", "2"],
-                            capture_output=True, text=True, env=env)
+    result = subprocess.run(
+        [*TFREEZE, "demo", "--workdir", str(tmp_path), "--epochs", "2"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert result.returncode == 0, result.stderr
     assert "parity PASS" in result.stdout
     assert "tfreeze C++" in result.stdout and "Keras model(x" in result.stdout

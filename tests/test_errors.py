@@ -28,7 +28,7 @@ def test_unknown_input_lists_valid_inputs(two_inputs, feeds):
 
 
 def test_unknown_fetch_lists_valid_outputs(two_inputs, feeds):
-    with pytest.raises(tfreeze.UnknownNameError, match='outputs are: zeta, alpha'):
+    with pytest.raises(tfreeze.UnknownNameError, match="outputs are: zeta, alpha"):
         two_inputs.run(feeds, fetches=["beta"])
 
 
@@ -42,12 +42,12 @@ def test_wrong_dtype_names_expected_and_got(two_inputs, feeds):
 
 
 def test_wrong_rank_is_a_shape_error(two_inputs, feeds):
-    with pytest.raises(tfreeze.ShapeError, match=r'expected float32 \[\?,6\], got float32 \[6\]'):
+    with pytest.raises(tfreeze.ShapeError, match=r"expected float32 \[\?,6\], got float32 \[6\]"):
         two_inputs.run({**feeds, "tokens": feeds["tokens"][0]})
 
 
 def test_wrong_known_dim_is_a_shape_error(two_inputs, feeds):
-    with pytest.raises(tfreeze.ShapeError, match=r'got float32 \[2,5\]'):
+    with pytest.raises(tfreeze.ShapeError, match=r"got float32 \[2,5\]"):
         two_inputs.run({**feeds, "tokens": np.zeros((2, 5), np.float32)})
 
 
@@ -80,7 +80,9 @@ def test_corrupt_pb(frozen, tmp_path):
         tfreeze.Model(tmp_path / "cut.pb")
 
 
-@pytest.mark.parametrize("content", [b"hello, I am a text file\n", b"\x89PNG\r\n\x1a\n" + bytes(64)])
+@pytest.mark.parametrize(
+    "content", [b"hello, I am a text file\n", b"\x89PNG\r\n\x1a\n" + bytes(64)]
+)
 def test_non_model_file(tmp_path, content):
     (tmp_path / "file.pb").write_bytes(content)
     with pytest.raises(tfreeze.LoadError):

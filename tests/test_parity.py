@@ -28,7 +28,7 @@ def test_cpp_matches_python_pb_bit_exactly_and_keras_within_tolerance(frozen, ki
         python = session.run(feeds)
     keras_out = KerasIO.of(item.model).call([feeds[name] for name in model.input_names])
 
-    for name, expected in zip(model.output_names, keras_out):
+    for name, expected in zip(model.output_names, keras_out, strict=True):
         assert cpp[name].shape[0] == batch_size
         np.testing.assert_array_equal(cpp[name], python[name], strict=True)
         np.testing.assert_allclose(cpp[name], np.asarray(expected), rtol=RTOL, atol=ATOL)

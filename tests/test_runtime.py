@@ -22,8 +22,9 @@ def test_import_tfreeze_and_run_without_importing_tensorflow(frozen):
         "assert out['scores'].shape == (1, 3)\n"
         "print(sorted(k for k in sys.modules if k.split('.')[0] in ('tensorflow', 'keras')))\n"
     )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                            check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == "[]"
 
 

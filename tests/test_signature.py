@@ -59,8 +59,10 @@ def test_signature_is_readable_from_the_graph_def(frozen):
     assert [e.name for e in signature.inputs] == ["sequence"]
     assert signature.inputs[0].shape == (-1, 7, 5)
     assert signature.producer["tensorflow"] == tf.__version__
-    assert not any(n.op in ("VarHandleOp", "ReadVariableOp", "Placeholder")
-                   and n.name != "sequence" for n in graph_def.node)
+    assert not any(
+        n.op in ("VarHandleOp", "ReadVariableOp", "Placeholder") and n.name != "sequence"
+        for n in graph_def.node
+    )
 
 
 def test_freezing_twice_is_byte_identical(tmp_path):
@@ -74,22 +76,29 @@ def test_freezing_a_keras_file_in_two_processes_is_byte_identical(tmp_path):
     models.two_in_two_out().save(tmp_path / "m.keras")
     script = "import sys, tfreeze; tfreeze.freeze(sys.argv[1], sys.argv[2])"
     for name in ("a.pb", "b.pb"):
-        subprocess.run([sys.executable, "-c", script, str(tmp_path / "m.keras"),
-                        str(tmp_path / name)], check=True)
+        subprocess.run(
+            [sys.executable, "-c", script, str(tmp_path / "m.keras"), str(tmp_path / name)],
+            check=True,
+        )
     assert (tmp_path / "a.pb").read_bytes() == (tmp_path / "b.pb").read_bytes()
 
 
 def test_names_can_be_replaced(tmp_path):
-    report = tfreeze.freeze(models.two_in_two_out(), tmp_path / "m.pb",
-                            input_names=["ids", "side"], output_names=["z", "a"])
+    report = tfreeze.freeze(
+        models.two_in_two_out(),
+        tmp_path / "m.pb",
+        input_names=["ids", "side"],
+        output_names=["z", "a"],
+    )
     model = tfreeze.Model(tmp_path / "m.pb")
     assert (model.input_names, model.output_names) == (["ids", "side"], ["z", "a"])
     assert [e.name for e in report.outputs] == ["z", "a"]
 
 
 def test_names_that_are_not_node_names_still_work(tmp_path):
-    tfreeze.freeze(models.mlp(), tmp_path / "m.pb", input_names=["my input"],
-                   output_names=["class scores"])
+    tfreeze.freeze(
+        models.mlp(), tmp_path / "m.pb", input_names=["my input"], output_names=["class scores"]
+    )
     model = tfreeze.Model(tmp_path / "m.pb")
     out = model.run({"my input": np.zeros((1, 12), np.float32)})
     assert out["class scores"].shape == (1, 3)
@@ -122,8 +131,12 @@ def test_keras_file_source(tmp_path):
     model.save(tmp_path / "mlp.keras")
     tfreeze.freeze(str(tmp_path / "mlp.keras"), tmp_path / "mlp.pb")
     x = np.random.default_rng(0).standard_normal((3, 12)).astype(np.float32)
-    np.testing.assert_allclose(tfreeze.Model(tmp_path / "mlp.pb").run(x)["scores"],
-                               np.asarray(model(x)), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        tfreeze.Model(tmp_path / "mlp.pb").run(x)["scores"],
+        np.asarray(model(x)),
+        rtol=1e-5,
+        atol=1e-6,
+    )
 
 
 def test_unsupported_and_missing_sources_are_clear(tmp_path):

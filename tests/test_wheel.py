@@ -18,8 +18,19 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_wheel_installs_into_a_fresh_venv_and_runs_outside_the_source_tree(frozen, tmp_path):
     wheels = tmp_path / "wheels"
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "--quiet", "-w", str(wheels),
-         "-C", f"build-dir={tmp_path / 'build'}"],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            str(ROOT),
+            "--no-deps",
+            "--quiet",
+            "-w",
+            str(wheels),
+            "-C",
+            f"build-dir={tmp_path / 'build'}",
+        ],
         check=True,
     )
     (wheel,) = wheels.glob("tfreeze-*.whl")
@@ -31,8 +42,13 @@ def test_wheel_installs_into_a_fresh_venv_and_runs_outside_the_source_tree(froze
     pb = frozen("two_in_two_out").path
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    inspect = subprocess.run([str(env_dir / "bin" / "tfreeze"), "inspect", str(pb), "--json"],
-                             cwd=elsewhere, capture_output=True, text=True, check=True)
+    inspect = subprocess.run(
+        [str(env_dir / "bin" / "tfreeze"), "inspect", str(pb), "--json"],
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert [o["name"] for o in json.loads(inspect.stdout)["outputs"]] == ["zeta", "alpha"]
     script = (
         "import tfreeze, sys\n"
@@ -41,6 +57,7 @@ def test_wheel_installs_into_a_fresh_venv_and_runs_outside_the_source_tree(froze
         "out = m.run(m.random_feeds(batch_size=2))\n"
         "print(out['alpha'].shape)\n"
     )
-    result = subprocess.run([str(python), "-c", script], cwd=elsewhere, capture_output=True,
-                            text=True, check=True)
+    result = subprocess.run(
+        [str(python), "-c", script], cwd=elsewhere, capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == "(2, 1)"

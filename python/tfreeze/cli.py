@@ -94,7 +94,11 @@ def cmd_parity(args: argparse.Namespace) -> int:
     from tfreeze.parity import check_parity
 
     report = check_parity(
-        args.source, args.model, batch_size=args.batch, seed=args.seed, rtol=args.rtol,
+        args.source,
+        args.model,
+        batch_size=args.batch,
+        seed=args.seed,
+        rtol=args.rtol,
         atol=args.atol,
     )
     if args.json:
@@ -109,7 +113,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     model = Model(args.model, intra_op_threads=args.threads, inter_op_threads=args.threads)
     stats = model.benchmark(
-        batch_size=args.batch, warmup=args.warmup, iterations=args.iterations,
+        batch_size=args.batch,
+        warmup=args.warmup,
+        iterations=args.iterations,
         max_seconds=args.max_seconds,
     )
     stats.pop("samples_us")
@@ -136,7 +142,8 @@ def _positive(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="tfreeze", description="Freeze TensorFlow/Keras models into one .pb and run them from C++."
+        prog="tfreeze",
+        description="Freeze TensorFlow/Keras models into one .pb and run them from C++.",
     )
     parser.add_argument("--version", action="version", version=f"tfreeze {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -146,10 +153,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="the .pb to write")
     p.add_argument("--input-names", help="comma-separated, one per input in model order")
     p.add_argument("--output-names", help="comma-separated, one per output in model order")
-    p.add_argument("--keep-control-flow", action="store_true",
-                   help="keep functional While/If instead of lowering them")
-    p.add_argument("--no-verify", action="store_true",
-                   help="skip running the frozen graph against the model")
+    p.add_argument(
+        "--keep-control-flow",
+        action="store_true",
+        help="keep functional While/If instead of lowering them",
+    )
+    p.add_argument(
+        "--no-verify", action="store_true", help="skip running the frozen graph against the model"
+    )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(handler=cmd_freeze)
 
@@ -160,8 +171,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="run a .pb from C++ on .npy inputs")
     p.add_argument("model")
-    p.add_argument("--input", action="append", default=[], metavar="NAME=FILE.npy",
-                   help="one per input (NAME= may be left out for a one-input model)")
+    p.add_argument(
+        "--input",
+        action="append",
+        default=[],
+        metavar="NAME=FILE.npy",
+        help="one per input (NAME= may be left out for a one-input model)",
+    )
     p.add_argument("--fetch", help="comma-separated output names (default: all)")
     p.add_argument("-o", "--output", metavar="OUT.npz", help="save the outputs")
     p.add_argument("--json", action="store_true", help="print the outputs as JSON lists")
@@ -183,8 +199,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--iterations", type=_positive, default=200)
     p.add_argument("--warmup", type=int, default=10)
     p.add_argument("--max-seconds", type=float, default=0.0)
-    p.add_argument("--threads", type=_positive, default=None,
-                   help="intra- and inter-op threads (default: TensorFlow decides)")
+    p.add_argument(
+        "--threads",
+        type=_positive,
+        default=None,
+        help="intra- and inter-op threads (default: TensorFlow decides)",
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_bench)
 

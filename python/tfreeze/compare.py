@@ -28,8 +28,10 @@ class ArrayDiff:
 
 
 def _numeric(array: np.ndarray) -> bool:
-    return array.dtype != np.dtype(object) and array.dtype.kind in "fiub" or (
-        array.dtype.name == "bfloat16"
+    return (
+        array.dtype != np.dtype(object)
+        and array.dtype.kind in "fiub"
+        or (array.dtype.name == "bfloat16")
     )
 
 
@@ -40,13 +42,21 @@ def compare_arrays(
     must match NaNs. Non-numeric arrays (strings) must be equal."""
     actual, expected = np.asarray(actual), np.asarray(expected)
     if actual.shape != expected.shape:
-        return ArrayDiff(False, False, float("inf"), float("inf"), False,
-                         actual.shape, expected.shape)
+        return ArrayDiff(
+            False, False, float("inf"), float("inf"), False, actual.shape, expected.shape
+        )
     bit_exact = actual.dtype == expected.dtype and actual.tobytes() == expected.tobytes()
     if not (_numeric(actual) and _numeric(expected)):
         equal = bool(np.array_equal(actual, expected))
-        return ArrayDiff(True, bit_exact, 0.0 if equal else float("inf"),
-                         0.0 if equal else float("inf"), equal, actual.shape, expected.shape)
+        return ArrayDiff(
+            True,
+            bit_exact,
+            0.0 if equal else float("inf"),
+            0.0 if equal else float("inf"),
+            equal,
+            actual.shape,
+            expected.shape,
+        )
     a = actual.astype(np.float64)
     e = expected.astype(np.float64)
     nan_mismatch = bool(np.any(np.isnan(a) != np.isnan(e)))

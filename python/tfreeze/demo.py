@@ -54,16 +54,20 @@ def _train(console: Console, epochs: int) -> tuple[Any, tuple, float]:
     data = load_digits_split()
     x_train, y_train, x_test, y_test = data
     model = build_digits_cnn()
-    model.compile(optimizer=keras.optimizers.Adam(0.01),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.compile(
+        optimizer=keras.optimizers.Adam(0.01),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
     with console.status(f"training a small CNN on {len(x_train)} digits for {epochs} epochs"):
         model.fit(x_train, y_train, epochs=epochs, batch_size=32, verbose=0)
     _, keras_accuracy = model.evaluate(x_test, y_test, verbose=0)
     return model, data, float(keras_accuracy)
 
 
-def _latency_rows(model: Any, pb_path: str, images: np.ndarray, batch: int,
-                  threads: int) -> list[tuple[str, dict[str, Any]]]:
+def _latency_rows(
+    model: Any, pb_path: str, images: np.ndarray, batch: int, threads: int
+) -> list[tuple[str, dict[str, Any]]]:
     from tfreeze.latency import cpp_latency, keras_latency, python_session_latency
 
     feeds = {"image": images[:batch]}
@@ -97,8 +101,9 @@ def run_demo(console: Console, *, workdir: str, epochs: int, threads: int) -> in
     cpp = Model(pb_path, intra_op_threads=threads, inter_op_threads=threads)
     predicted = cpp.run({"image": x_test})["probs"].argmax(axis=1)
     cpp_accuracy = float(np.mean(predicted == y_test))
-    console.print(f"test accuracy on {len(x_test)} digits: C++ {cpp_accuracy:.4f}, "
-                  f"Keras {keras_accuracy:.4f}")
+    console.print(
+        f"test accuracy on {len(x_test)} digits: C++ {cpp_accuracy:.4f}, Keras {keras_accuracy:.4f}"
+    )
 
     parity = check_parity(model, pb_path, inputs={"image": x_test[:64]}, threads=threads)
     console.print(reports.parity_table(parity))
@@ -112,6 +117,8 @@ def run_demo(console: Console, *, workdir: str, epochs: int, threads: int) -> in
         ]
     for table in tables:
         console.print(table)
-    console.print(f"files: {pb_path} (frozen), {keras_path} (source). Try: "
-                  f"tfreeze inspect {pb_path}; tfreeze bench {pb_path} --batch 32")
+    console.print(
+        f"files: {pb_path} (frozen), {keras_path} (source). Try: "
+        f"tfreeze inspect {pb_path}; tfreeze bench {pb_path} --batch 32"
+    )
     return 0 if parity.passed else 1

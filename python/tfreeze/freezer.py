@@ -107,17 +107,17 @@ def _check_unique(names: list[str]) -> None:
             raise FreezeError(f"{name!r} cannot name an input or output")
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
-        raise FreezeError(
-            f"input and output names must be unique; repeated: {', '.join(repeated)}"
-        )
+        raise FreezeError(f"input and output names must be unique; repeated: {', '.join(repeated)}")
 
 
 def _node_names(names: list[str], taken: set[str]) -> list[str]:
     """Graph node names for user-facing names: invalid characters become '_'."""
     nodes = []
     for name in names:
-        node = name if is_valid_node_name(name) else "".join(
-            c if c.isalnum() or c in "_.-/" else "_" for c in name
+        node = (
+            name
+            if is_valid_node_name(name)
+            else "".join(c if c.isalnum() or c in "_.-/" else "_" for c in name)
         )
         if not is_valid_node_name(node):
             node = "io_" + node
@@ -136,7 +136,7 @@ def _trace_and_convert(io: KerasIO, names_in: list[str], keep_control_flow: bool
     placeholders = _node_names(names_in, set())
     specs = [
         tf.TensorSpec(tuple(t.shape), tf.as_dtype(t.dtype), name=node)
-        for t, node in zip(io.input_tensors, placeholders)
+        for t, node in zip(io.input_tensors, placeholders, strict=True)
     ]
 
     def inference(*flat_inputs: Any) -> list[Any]:
@@ -157,22 +157,32 @@ def _entry(name: str, tensor: Any, node: str) -> IOEntry:
     return IOEntry(name=name, tensor=f"{node}:0", dtype=tensor.dtype.name, shape=shape)
 
 
-def _name_and_sign(graph_def: Any, frozen: Any, names_in: list[str], names_out: list[str],
-                   io: KerasIO) -> Signature:
+def _name_and_sign(
+    graph_def: Any, frozen: Any, names_in: list[str], names_out: list[str], io: KerasIO
+) -> Signature:
     import tensorflow as tf
 
-    inputs = [_entry(name, t, t.op.name) for name, t in zip(names_in, frozen.inputs)]
+    inputs = [_entry(name, t, t.op.name) for name, t in zip(names_in, frozen.inputs, strict=True)]
     taken = {e.tensor.split(":")[0] for e in inputs}
     wanted = _node_names(names_out, taken)
     # convert_variables_to_constants_v2 ends every output in an Identity node
     # called Identity, Identity_1, ...; give each the output's own name.
-    rename_nodes(graph_def, [(t.op.name, node) for t, node in zip(frozen.outputs, wanted)])
-    outputs = [_entry(name, t, node) for name, t, node in zip(names_out, frozen.outputs, wanted)]
+    rename_nodes(
+        graph_def, [(t.op.name, node) for t, node in zip(frozen.outputs, wanted, strict=True)]
+    )
+    outputs = [
+        _entry(name, t, node)
+        for name, t, node in zip(names_out, frozen.outputs, wanted, strict=True)
+    ]
     signature = Signature(
         tuple(inputs),
         tuple(outputs),
-        {"tfreeze": _version(), "tensorflow": tf.__version__, "source": "keras",
-         "model": io.model.name},
+        {
+            "tfreeze": _version(),
+            "tensorflow": tf.__version__,
+            "source": "keras",
+            "model": io.model.name,
+        },
     )
     add_signature_node(graph_def, signature)
     return signature
@@ -194,8 +204,9 @@ def _serialize(graph_def: Any) -> bytes:
     return graph_def.SerializeToString(deterministic=True)
 
 
-def _verify(data: bytes, signature: Signature, io: KerasIO, rtol: float,
-            atol: float) -> dict[str, list[ArrayDiff]]:
+def _verify(
+    data: bytes, signature: Signature, io: KerasIO, rtol: float, atol: float
+) -> dict[str, list[ArrayDiff]]:
     """Runs the frozen graph in Python TensorFlow and the model on the same
     random inputs; tracing can silently produce a graph that differs."""
     from tfreeze.model import numpy_dtype
@@ -211,7 +222,7 @@ def _verify(data: bytes, signature: Signature, io: KerasIO, rtol: float,
         }
         frozen_out = session.run(feeds)
         model_out = [np.asarray(t) for t in io.call([feeds[e.name] for e in signature.inputs])]
-        for entry, expected in zip(signature.outputs, model_out):
+        for entry, expected in zip(signature.outputs, model_out, strict=True):
             diff = compare_arrays(frozen_out[entry.name], expected, rtol=rtol, atol=atol)
             report[entry.name].append(diff)
             if not diff.within_tolerance:

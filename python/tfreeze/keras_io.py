@@ -87,15 +87,21 @@ class KerasIO:
         else:
             output_keys = None
             output_names = [_layer_name(t, f"output_{i}") for i, t in enumerate(model.outputs)]
-        return cls(model, _dedupe(input_names), input_tensors, input_keys,
-                   _dedupe(output_names), output_keys)
+        return cls(
+            model,
+            _dedupe(input_names),
+            input_tensors,
+            input_keys,
+            _dedupe(output_names),
+            output_keys,
+        )
 
     def call(self, flat_inputs: Sequence[Any]) -> list[Any]:
         """Runs the model in inference mode; inputs and outputs in model order."""
         import keras
 
         if self.input_keys is not None:
-            packed = dict(zip(self.input_keys, flat_inputs))
+            packed = dict(zip(self.input_keys, flat_inputs, strict=True))
         elif len(flat_inputs) == 1:
             packed = flat_inputs[0]
         else:

@@ -32,16 +32,24 @@ def time_python_loop(
 
 
 def cpp_latency(
-    pb_path: str | os.PathLike[str], feeds: dict[str, np.ndarray], *, threads: int | None = 1,
-    warmup: int = 10, iterations: int = 200,
+    pb_path: str | os.PathLike[str],
+    feeds: dict[str, np.ndarray],
+    *,
+    threads: int | None = 1,
+    warmup: int = 10,
+    iterations: int = 200,
 ) -> dict[str, Any]:
     model = Model(pb_path, intra_op_threads=threads, inter_op_threads=threads)
     return model.benchmark(feeds, warmup=warmup, iterations=iterations)
 
 
 def python_session_latency(
-    pb_path: str | os.PathLike[str], feeds: dict[str, np.ndarray], *, threads: int | None = 1,
-    warmup: int = 10, iterations: int = 200,
+    pb_path: str | os.PathLike[str],
+    feeds: dict[str, np.ndarray],
+    *,
+    threads: int | None = 1,
+    warmup: int = 10,
+    iterations: int = 200,
 ) -> dict[str, Any]:
     from tfreeze.pysession import PythonSession
 

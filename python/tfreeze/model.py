@@ -113,7 +113,7 @@ class Model:
         """
         names = list(fetches) if fetches is not None else self.output_names
         arrays = self._native.run(self._normalize(feeds), names)
-        return dict(zip(names, arrays))
+        return dict(zip(names, arrays, strict=True))
 
     def benchmark(
         self,
@@ -152,9 +152,7 @@ class Model:
     def _normalize(self, feeds: Mapping[str, Any] | np.ndarray) -> dict[str, Any]:
         if isinstance(feeds, Mapping):
             by_name = {spec.name: spec for spec in self.inputs}
-            return {
-                name: _as_array(value, by_name.get(name)) for name, value in feeds.items()
-            }
+            return {name: _as_array(value, by_name.get(name)) for name, value in feeds.items()}
         if len(self.inputs) != 1:
             raise InputError(
                 f"this model has {len(self.inputs)} inputs; pass a dict keyed by name: "

@@ -47,7 +47,9 @@ class PythonSession:
         session._load(data, intra_op_threads, inter_op_threads)
         return session
 
-    def _load(self, data: bytes, intra_op_threads: int | None, inter_op_threads: int | None) -> None:
+    def _load(
+        self, data: bytes, intra_op_threads: int | None, inter_op_threads: int | None
+    ) -> None:
         import tensorflow as tf
 
         graph_def = tf.compat.v1.GraphDef()
@@ -59,16 +61,20 @@ class PythonSession:
         self.session = tf.compat.v1.Session(
             graph=self.graph, config=session_config(intra_op_threads, inter_op_threads)
         )
-        self._inputs = {e.name: self.graph.get_tensor_by_name(e.tensor) for e in self.signature.inputs}
+        self._inputs = {
+            e.name: self.graph.get_tensor_by_name(e.tensor) for e in self.signature.inputs
+        }
         self._outputs = {
             e.name: self.graph.get_tensor_by_name(e.tensor) for e in self.signature.outputs
         }
 
-    def run(self, feeds: dict[str, np.ndarray], fetches: list[str] | None = None) -> dict[str, np.ndarray]:
+    def run(
+        self, feeds: dict[str, np.ndarray], fetches: list[str] | None = None
+    ) -> dict[str, np.ndarray]:
         names = fetches if fetches is not None else list(self._outputs)
         feed_dict = {self._inputs[name]: value for name, value in feeds.items()}
         values = self.session.run([self._outputs[name] for name in names], feed_dict)
-        return dict(zip(names, values))
+        return dict(zip(names, values, strict=True))
 
     def close(self) -> None:
         self.session.close()

@@ -55,11 +55,11 @@ def print_freeze_report(console: Console, report: FreezeReport) -> None:
     console.print(_io_table(f"froze {report.output_path}", rows))
     verified = (
         f"frozen graph vs model: max abs diff {report.max_abs_diff:.3g}"
-        if report.verification else "not verified (--no-verify)"
+        if report.verification
+        else "not verified (--no-verify)"
     )
     console.print(
-        f"{report.node_count} nodes, {report.byte_size:,} bytes, "
-        f"{report.seconds:.1f} s; {verified}"
+        f"{report.node_count} nodes, {report.byte_size:,} bytes, {report.seconds:.1f} s; {verified}"
     )
 
 
@@ -90,8 +90,10 @@ def parity_table(report: ParityReport) -> Table:
     for column in ("output", "C++ vs Python .pb", "C++ vs source: max abs", "max rel", "result"):
         table.add_column(column)
     for output in report.outputs:
-        exact = "bit-exact" if output.cpp_vs_python.bit_exact else (
-            f"[red]differs (max abs {output.cpp_vs_python.max_abs:.3g})[/red]"
+        exact = (
+            "bit-exact"
+            if output.cpp_vs_python.bit_exact
+            else (f"[red]differs (max abs {output.cpp_vs_python.max_abs:.3g})[/red]")
         )
         source = output.cpp_vs_source
         table.add_row(
@@ -108,8 +110,10 @@ def bench_table(path: str, stats: dict[str, Any]) -> Table:
     table = Table(title=f"{path}: C++ latency, batch {stats['batch_size']}")
     for column in ("p50 µs", "p90 µs", "p99 µs", "mean µs", "stddev µs", "runs"):
         table.add_column(column, justify="right")
-    table.add_row(*(f"{stats[k]:.1f}" for k in ("p50_us", "p90_us", "p99_us", "mean_us",
-                                                   "stddev_us")), str(stats["iterations"]))
+    table.add_row(
+        *(f"{stats[k]:.1f}" for k in ("p50_us", "p90_us", "p99_us", "mean_us", "stddev_us")),
+        str(stats["iterations"]),
+    )
     return table
 
 
@@ -120,6 +124,11 @@ def latency_table(title: str, rows: list[tuple[str, dict[str, Any]]]) -> Table:
         table.add_column(column, justify="right" if column != "runner" else "left")
     baseline = rows[0][1]["p50_us"]
     for label, stats in rows:
-        table.add_row(label, f"{stats['p50_us']:.1f}", f"{stats['p90_us']:.1f}",
-                      f"{stats['p99_us']:.1f}", f"{stats['p50_us'] / baseline:.2f}")
+        table.add_row(
+            label,
+            f"{stats['p50_us']:.1f}",
+            f"{stats['p90_us']:.1f}",
+            f"{stats['p99_us']:.1f}",
+            f"{stats['p50_us'] / baseline:.2f}",
+        )
     return table
