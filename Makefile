@@ -58,8 +58,8 @@ py-test: $(INSTALL_STAMP)
 bench: $(INSTALL_STAMP)
 	$(BIN)/cmake -S . -B build/bench -G Ninja -DPython_EXECUTABLE=$(abspath $(PY)) \
 	  -DTFREEZE_BUILD_BENCHMARKS=ON -DTFREEZE_BUILD_TESTS=OFF -DCMAKE_BUILD_TYPE=Release >/dev/null
-	$(BIN)/cmake --build build/bench --target bare_c_api tfreeze_loop
-	$(PY) benchmarks/run.py --bin build/bench/benchmarks
+	$(BIN)/cmake --build build/bench --target overhead
+	$(PY) benchmarks/run.py --overhead build/bench/benchmarks/overhead
 
 clean:
 	rm -rf build $(VENV)

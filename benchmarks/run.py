@@ -1,11 +1,14 @@
-"""Latency of the test models at batch 1 and 32, one thread, compared in one run:
-the bare C API loop (bare_c_api.cc) and the same loop through tfreeze
-(tfreeze_loop.cc), each in a fresh process; tfreeze's loop from Python
-(Model.benchmark); Python session.run on the same .pb; and a Keras call. Each
-figure is the median over rounds of each runner's p50, runners interleaved
-round by round so drift hits them alike.
+"""Latency of the test models at batch 1 and 32, one intra- and one inter-op
+thread for every runner, compared in one run.
 
-    python benchmarks/run.py --bin build/bench/benchmarks
+- tfreeze's overhead over the bare C API (`overhead.cc`): both loops in one
+  process on the same graph, in alternating blocks; plus an A/A run (two bare
+  sessions) that shows the comparison's noise floor, and the cost of
+  tfreeze's validation timed alone.
+- tfreeze's C++ loop driven from Python, Python session.run on the same .pb,
+  and a Keras call: medians over rounds of each runner's p50.
+
+    python benchmarks/run.py --overhead build/bench/benchmarks/overhead
 
 Writes benchmarks/results/latest.json and latest.md.
 """
@@ -19,7 +22,6 @@ import platform
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -46,79 +48,73 @@ MODELS = {
     "cnn_16x16": models.cnn,
     "lstm": models.lstm,
 }
-RUNNERS = ("bare C API", "tfreeze C++", "tfreeze from Python", "Python session.run", "Keras call")
 BATCHES = (1, 32)
-# TensorFlow's worker threads in this process spin after work; on a 2-core
-# machine they slow a loop in another process. So the two C++ loops run first,
-# while this process is idle, and only then the in-process runners.
-SETTLE_SECONDS = 3.0
-WARMUP = 50
+PYTHON_RUNNERS = ("tfreeze from Python", "Python session.run", "Keras call")
 
 
-def loop_p50(program: Path, pb: Path, model: tfreeze.Model, batch: int, iterations: int) -> float:
+def overhead(
+    program: Path,
+    pb: Path,
+    model: tfreeze.Model,
+    batch: int,
+    *,
+    blocks: int,
+    runs: int,
+    control: bool,
+) -> dict:
     outputs = ",".join(f"{name}:0" for name in model.output_names)
     shapes = {n: a.shape for n, a in model.random_feeds(batch_size=batch).items()}
     inputs = [f"{n}:0=" + "x".join(str(d) for d in shapes[n]) for n in model.input_names]
-    command = [str(program), str(pb), str(THREADS), str(WARMUP), str(iterations), outputs, *inputs]
-    result = subprocess.run(command, capture_output=True, text=True, check=True)
-    return json.loads(result.stdout)["p50_us"]
-
-
-def c_loops(cases: dict, bin_dir: Path, rounds: int, iterations: int) -> dict:
-    """bare C API vs tfreeze, alternating which goes first each round."""
-    time.sleep(SETTLE_SECONDS)
-    samples = {case: {"bare C API": [], "tfreeze C++": []} for case in cases}
-    programs = [("bare C API", "bare_c_api"), ("tfreeze C++", "tfreeze_loop")]
-    for round_index in range(rounds):
-        for (kind, batch), (pb, model) in cases.items():
-            order = programs if round_index % 2 == 0 else programs[::-1]
-            for runner, program in order:
-                p50 = loop_p50(bin_dir / program, pb, model, batch, iterations)
-                samples[(kind, batch)][runner].append(p50)
-    return samples
+    env = {**os.environ, **({"OVERHEAD_CONTROL": "1"} if control else {})}
+    command = [str(program), str(pb), str(THREADS), str(blocks), str(runs), outputs, *inputs]
+    result = subprocess.run(command, capture_output=True, text=True, check=True, env=env)
+    return json.loads(result.stdout)
 
 
 def python_runners(
     source, pb: Path, model: tfreeze.Model, batch: int, rounds: int, iterations: int
-) -> dict:
+) -> dict[str, float]:
     feeds = {k: np.zeros_like(v) for k, v in model.random_feeds(batch_size=batch).items()}
     flat = [feeds[name] for name in model.input_names]
-    samples: dict[str, list[float]] = {r: [] for r in RUNNERS[2:]}
+    samples: dict[str, list[float]] = {r: [] for r in PYTHON_RUNNERS}
     for _ in range(rounds):
-        samples["tfreeze from Python"].append(
-            model.benchmark(feeds, warmup=WARMUP, iterations=iterations)["p50_us"]
-        )
-        samples["Python session.run"].append(
-            python_session_latency(pb, feeds, threads=THREADS, iterations=iterations)["p50_us"]
-        )
-        samples["Keras call"].append(
-            keras_latency(source, flat, iterations=max(iterations // 4, 20))["p50_us"]
-        )
-    return samples
+        stats = model.benchmark(feeds, warmup=50, iterations=iterations)
+        samples["tfreeze from Python"].append(stats["p50_us"])
+        stats = python_session_latency(pb, feeds, threads=THREADS, iterations=iterations)
+        samples["Python session.run"].append(stats["p50_us"])
+        stats = keras_latency(source, flat, iterations=max(iterations // 4, 20))
+        samples["Keras call"].append(stats["p50_us"])
+    return {runner: statistics.median(values) for runner, values in samples.items()}
 
 
-def run_all(bin_dir: Path, workdir: Path, rounds: int, iterations: int) -> list[dict]:
-    sources, cases = {}, {}
-    for kind, build in MODELS.items():
-        keras.utils.set_random_seed(0)
-        sources[kind] = build()
-        pb = workdir / f"{kind}.pb"
-        tfreeze.freeze(sources[kind], pb)
-        model = tfreeze.Model(pb, intra_op_threads=THREADS, inter_op_threads=THREADS)
-        for batch in BATCHES:
-            cases[(kind, batch)] = (pb, model)
-    samples = c_loops(cases, bin_dir, rounds, iterations)
+def measure(kind: str, args: argparse.Namespace) -> list[dict]:
+    keras.utils.set_random_seed(0)
+    source = MODELS[kind]()
+    pb = args.workdir / f"{kind}.pb"
+    tfreeze.freeze(source, pb)
+    model = tfreeze.Model(pb, intra_op_threads=THREADS, inter_op_threads=THREADS)
     rows = []
-    for (kind, batch), (pb, model) in cases.items():
-        samples[(kind, batch)].update(
-            python_runners(sources[kind], pb, model, batch, rounds, iterations)
+    for batch in BATCHES:
+        loops = overhead(
+            args.overhead, pb, model, batch, blocks=args.blocks, runs=args.runs, control=False
         )
-        p50 = {r: statistics.median(samples[(kind, batch)][r]) for r in RUNNERS}
+        control = overhead(
+            args.overhead, pb, model, batch, blocks=args.blocks, runs=args.runs, control=True
+        )
+        python = python_runners(source, pb, model, batch, args.rounds, args.runs)
         rows.append(
-            {"model": kind, "batch": batch, "p50_us": p50, "rounds": samples[(kind, batch)]}
+            {
+                "model": kind,
+                "batch": batch,
+                "overhead": loops,
+                "aa_ratio": control["ratio"],
+                "python": python,
+            }
         )
         print(
-            f"{kind} batch {batch}: " + ", ".join(f"{r} {v:.1f} µs" for r, v in p50.items()),
+            f"{kind} batch {batch}: bare {loops['bare_p50_us']:.1f} µs, tfreeze "
+            f"{loops['tfreeze_p50_us']:.1f} µs (ratio {loops['ratio']:.3f}, A/A "
+            f"{control['ratio']:.3f}), " + ", ".join(f"{r} {v:.1f} µs" for r, v in python.items()),
             flush=True,
         )
     return rows
@@ -126,41 +122,37 @@ def run_all(bin_dir: Path, workdir: Path, rounds: int, iterations: int) -> list[
 
 def markdown(rows: list[dict], machine: str) -> str:
     lines = [
-        f"Machine: {machine}. Threads: {THREADS} intra-op, {THREADS} inter-op. "
-        "Median over rounds of each runner's p50 latency (µs); ratios against the bare C API loop.",
+        f"Machine: {machine}. Threads: {THREADS} intra-op, {THREADS} inter-op. p50 latency in µs.",
         "",
-        "| model | batch | bare C API | tfreeze C++ | tfreeze / bare | tfreeze from Python | "
-        "Python session.run | × tfreeze | Keras call | × tfreeze |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| model | batch | bare C API | tfreeze C++ | tfreeze / bare | A/A noise | validation ns "
+        "| tfreeze from Python | Python session.run | × tfreeze | Keras call | × tfreeze |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for row in rows:
-        p = row["p50_us"]
+        o, p = row["overhead"], row["python"]
+        base = p["tfreeze from Python"]
         lines.append(
-            f"| {row['model']} | {row['batch']} | {p['bare C API']:.1f} | {p['tfreeze C++']:.1f} | "
-            f"{p['tfreeze C++'] / p['bare C API']:.3f} | {p['tfreeze from Python']:.1f} | "
-            f"{p['Python session.run']:.1f} | "
-            f"{p['Python session.run'] / p['tfreeze C++']:.2f} | {p['Keras call']:.1f} | "
-            f"{p['Keras call'] / p['tfreeze C++']:.1f} |"
+            f"| {row['model']} | {row['batch']} | {o['bare_p50_us']:.1f} | "
+            f"{o['tfreeze_p50_us']:.1f} | {o['ratio']:.3f} | {row['aa_ratio']:.3f} | "
+            f"{o['prepare_ns']:.0f} | {base:.1f} | {p['Python session.run']:.1f} | "
+            f"{p['Python session.run'] / base:.2f} | {p['Keras call']:.1f} | "
+            f"{p['Keras call'] / base:.1f} |"
         )
     return "\n".join(lines) + "\n"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--bin",
-        type=Path,
-        required=True,
-        help="folder with the bare_c_api and tfreeze_loop executables",
-    )
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--iterations", type=int, default=400)
+    parser.add_argument("--overhead", type=Path, required=True, help="the overhead executable")
+    parser.add_argument("--blocks", type=int, default=20, help="alternating blocks per loop")
+    parser.add_argument("--runs", type=int, default=300, help="runs per block / per round")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of the Python runners")
     parser.add_argument("--workdir", type=Path, default=ROOT / "build" / "bench")
     parser.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results")
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     args.results.mkdir(parents=True, exist_ok=True)
-    rows = run_all(args.bin, args.workdir, args.rounds, args.iterations)
+    rows = [row for kind in MODELS for row in measure(kind, args)]
     machine = (
         f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"TensorFlow {tf.__version__}"

@@ -44,7 +44,12 @@ std::string ReadFile(const std::string& path) {
 
 internal::GraphPtr ImportGraph(std::string_view graph_def, const std::string& origin) {
   internal::GraphPtr graph(TF_NewGraph());
-  internal::BufferPtr buffer(TF_NewBufferFromString(graph_def.data(), graph_def.size()));
+  // Borrow the bytes instead of TF_NewBufferFromString's copy: a frozen graph
+  // can be up to 2 GiB, and TensorFlow only reads the buffer while importing.
+  internal::BufferPtr buffer(TF_NewBuffer());
+  buffer->data = graph_def.data();
+  buffer->length = graph_def.size();
+  buffer->data_deallocator = nullptr;
   internal::ImportOptionsPtr import_options(TF_NewImportGraphDefOptions());
   internal::StatusPtr status = internal::NewStatus();
   TF_GraphImportGraphDef(graph.get(), buffer.get(), import_options.get(), status.get());

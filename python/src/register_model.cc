@@ -41,14 +41,12 @@ struct ConvertedFeeds {
 
 ConvertedFeeds ConvertFeeds(const py::dict& feeds) {
   ConvertedFeeds converted;
+  // Reserved up front: each Feed keeps a pointer into `tensors`.
   converted.tensors.reserve(feeds.size());
   for (const auto& item : feeds) {
-    converted.tensors.push_back(ArrayToTensor(item.second));
-    converted.spans.push_back(SpanOf(converted.tensors.back()));
-  }
-  std::size_t i = 0;
-  for (const auto& item : feeds) {
-    converted.feeds.emplace_back(item.first.cast<std::string>(), converted.tensors[i++]);
+    const Tensor& tensor = converted.tensors.emplace_back(ArrayToTensor(item.second));
+    converted.spans.push_back(SpanOf(tensor));
+    converted.feeds.emplace_back(item.first.cast<std::string>(), tensor);
   }
   return converted;
 }
