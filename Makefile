@@ -36,11 +36,12 @@ $(INSTALL_STAMP): $(DEPS_STAMP) $(SOURCES)
 	$(BIN)/pip install --quiet --no-build-isolation ".[test]"
 	mkdir -p $(dir $@) && touch $@
 
-# GoogleTest comes from Debian's libgtest-dev.
+# GoogleTest (C++ tests) and CLI11 (C++ tools' arguments) come from Debian.
+SYSTEM_PACKAGES := libgtest-dev libcli11-dev
 system-deps:
-	@dpkg -s libgtest-dev >/dev/null 2>&1 || { \
+	@dpkg -s $(SYSTEM_PACKAGES) >/dev/null 2>&1 || { \
 	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
-	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q libgtest-dev; }
+	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q $(SYSTEM_PACKAGES); }
 
 cpp-test: system-deps $(DEPS_STAMP)
 	$(BIN)/cmake -S . -B $(CPP_BUILD) -G Ninja -DPython_EXECUTABLE=$(abspath $(PY)) \

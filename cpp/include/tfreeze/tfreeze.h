@@ -6,6 +6,7 @@
 #include "tfreeze/dtype.h"
 #include "tfreeze/errors.h"
 #include "tfreeze/model.h"
+#include "tfreeze/npy.h"
 #include "tfreeze/options.h"
 #include "tfreeze/tensor.h"
 #include "tfreeze/version.h"

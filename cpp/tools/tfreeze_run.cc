@@ -1,0 +1,104 @@
+// tfreeze-run: run a frozen model on .npy inputs, write one .npy per output.
+//
+//   tfreeze-run digits.pb --input image=images.npy --output-dir out/ [--json]
+#include <CLI/CLI.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "tfreeze/tfreeze.h"
+
+namespace {
+
+std::string FileNameFor(std::string output_name) {
+  for (char& c : output_name) {
+    if (c == '/' || c == '\\' || c == ' ') c = '_';
+  }
+  return output_name + ".npy";
+}
+
+std::string JoinInputNames(const tfreeze::Model& model) {
+  std::string names;
+  for (const auto& input : model.inputs()) names += (names.empty() ? "" : ", ") + input.name;
+  return names;
+}
+
+// "NAME=FILE.npy", or "FILE.npy" alone for a one-input model.
+std::pair<std::string, std::string> ParseInput(const std::string& spec,
+                                               const tfreeze::Model& model) {
+  const auto equals = spec.find('=');
+  if (equals != std::string::npos) return {spec.substr(0, equals), spec.substr(equals + 1)};
+  if (model.inputs().size() != 1) {
+    throw tfreeze::InputError("--input " + spec + " has no NAME=; this model's inputs are: " +
+                              JoinInputNames(model));
+  }
+  return {model.inputs()[0].name, spec};
+}
+
+nlohmann::json Describe(const std::string& name, const tfreeze::Tensor& tensor,
+                        const std::string& file) {
+  return {{"name", name}, {"dtype", tfreeze::DTypeName(tensor.dtype())},
+          {"shape", tensor.shape()}, {"file", file}};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Run a tfreeze .pb on .npy inputs; writes one .npy per output."};
+  std::string model_path;
+  std::vector<std::string> input_specs;
+  std::vector<std::string> fetches;
+  std::string output_dir = ".";
+  int threads = 0;
+  bool json = false;
+  app.add_option("model", model_path, "frozen .pb written by `tfreeze freeze`")->required();
+  app.add_option("-i,--input", input_specs, "NAME=FILE.npy, one per input")->required();
+  app.add_option("--fetch", fetches, "output names to compute (default: all)")->delimiter(',');
+  app.add_option("-o,--output-dir", output_dir, "where the output .npy files go");
+  app.add_option("--threads", threads, "intra- and inter-op threads (0: TensorFlow decides)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_flag("--json", json, "print a JSON summary instead of text");
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    tfreeze::Options options;
+    options.intra_op_threads = options.inter_op_threads = threads;
+    const tfreeze::Model model = tfreeze::Model::Load(model_path, options);
+    std::vector<tfreeze::Tensor> tensors;
+    std::vector<std::string> names;
+    for (const auto& spec : input_specs) {
+      auto [name, path] = ParseInput(spec, model);
+      names.push_back(name);
+      tensors.push_back(tfreeze::ReadNpy(path));
+    }
+    std::vector<tfreeze::Feed> feeds;
+    for (std::size_t i = 0; i < tensors.size(); ++i) feeds.emplace_back(names[i], tensors[i]);
+    std::vector<std::string> output_names = fetches;
+    if (output_names.empty()) {
+      for (const auto& output : model.outputs()) output_names.push_back(output.name);
+    }
+    const auto started = std::chrono::steady_clock::now();
+    const std::vector<tfreeze::Tensor> outputs = model.Run(feeds, output_names);
+    const double run_ms = std::chrono::duration<double, std::milli>(
+                              std::chrono::steady_clock::now() - started).count();
+
+    std::filesystem::create_directories(output_dir);
+    nlohmann::json summary = {{"run_ms", run_ms}, {"outputs", nlohmann::json::array()}};
+    for (std::size_t i = 0; i < outputs.size(); ++i) {
+      const std::string file = (std::filesystem::path(output_dir) / FileNameFor(output_names[i]));
+      tfreeze::WriteNpy(file, outputs[i]);
+      summary["outputs"].push_back(Describe(output_names[i], outputs[i], file));
+      if (!json) {
+        std::cout << output_names[i] << ": " << tfreeze::DTypeName(outputs[i].dtype()) << " "
+                  << tfreeze::ShapeToString(outputs[i].shape()) << " -> " << file << "\n";
+      }
+    }
+    if (json) std::cout << summary.dump(2) << "\n";
+  } catch (const tfreeze::Error& e) {
+    std::cerr << "tfreeze-run: error: " << e.what() << "\n";
+    return 2;
+  }
+  return 0;
+}

@@ -1,0 +1,201 @@
+"""The C++ embedding story, end to end: `cmake --install`, then a downstream
+project and the example find tfreeze with find_package alone, and the
+installed C++ tools run models."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import tfreeze
+from tfreeze.demo import build_digits_cnn
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+CMAKE = str(BIN / "cmake") if (BIN / "cmake").exists() else "cmake"
+ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+
+
+def run(*command: str | Path, cwd: Path | None = None) -> str:
+    result = subprocess.run(
+        [str(c) for c in command], capture_output=True, text=True, cwd=cwd, env=ENV
+    )
+    assert result.returncode == 0, f"{command} failed:\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+def configure_and_build(source: Path, build: Path, *defines: str) -> None:
+    run(CMAKE, "-S", source, "-B", build, "-G", "Ninja", "-DCMAKE_BUILD_TYPE=Release", *defines)
+    run(CMAKE, "--build", build)
+
+
+@pytest.fixture(scope="module")
+def prefix(tmp_path_factory) -> Path:
+    """tfreeze's library, headers, CMake package and tools, installed."""
+    install = tmp_path_factory.mktemp("prefix")
+    build = ROOT / "build" / "package-test"  # kept between runs: rebuilds are incremental
+    configure_and_build(
+        ROOT,
+        build,
+        f"-DPython_EXECUTABLE={sys.executable}",
+        "-DTFREEZE_BUILD_TESTS=OFF",
+        "-DTFREEZE_BUILD_TOOLS=ON",
+        "-DTFREEZE_INSTALL=ON",
+    )
+    run(CMAKE, "--install", build, "--prefix", install)
+    return install
+
+
+@pytest.mark.slow
+def test_install_layout(prefix):
+    assert (prefix / "include" / "tfreeze" / "tfreeze.h").exists()
+    assert (prefix / "include" / "tfreeze" / "version.h").exists()
+    package = prefix / "lib" / "cmake" / "tfreeze"
+    for name in (
+        "tfreezeConfig.cmake",
+        "tfreezeConfigVersion.cmake",
+        "tfreezeTargets.cmake",
+        "FindTensorFlowC.cmake",
+    ):
+        assert (package / name).exists(), name
+    assert (prefix / "bin" / "tfreeze-run").exists() and (prefix / "bin" / "tfreeze-bench").exists()
+
+
+@pytest.mark.slow
+def test_downstream_project_builds_with_find_package_and_runs(prefix, frozen, tmp_path):
+    configure_and_build(
+        ROOT / "tests" / "package", tmp_path / "build", f"-DCMAKE_PREFIX_PATH={prefix}"
+    )
+    out = run(tmp_path / "build" / "consumer", frozen("two_in_two_out").path).splitlines()
+    assert out[0] == f"tfreeze {tfreeze.__version__} on TensorFlow 2.21.0"
+    assert out[1:] == ["zeta [2,2]", "alpha [2,1]"]
+
+
+@pytest.mark.slow
+def test_example_classifies_like_the_python_api(prefix, tmp_path):
+    tfreeze.freeze(build_digits_cnn(), tmp_path / "digits.pb")  # untrained is enough
+    images = np.random.default_rng(0).random((5, 8, 8, 1), dtype=np.float32)
+    np.save(tmp_path / "images.npy", images)
+    configure_and_build(
+        ROOT / "examples" / "classify_digits", tmp_path / "build", f"-DCMAKE_PREFIX_PATH={prefix}"
+    )
+    labels = run(
+        tmp_path / "build" / "classify_digits", tmp_path / "digits.pb", tmp_path / "images.npy"
+    ).split()
+    expected = tfreeze.Model(tmp_path / "digits.pb").run(images)["probs"].argmax(axis=1)
+    assert [int(label) for label in labels] == expected.tolist()
+
+
+@pytest.mark.slow
+def test_installed_tfreeze_run_writes_npy_matching_python(prefix, frozen, tmp_path):
+    model = tfreeze.Model(frozen("two_in_two_out").path)
+    feeds = model.random_feeds(batch_size=3, seed=1)
+    for name, value in feeds.items():
+        np.save(tmp_path / f"{name}.npy", value)
+    summary = json.loads(
+        run(
+            prefix / "bin" / "tfreeze-run",
+            frozen("two_in_two_out").path,
+            "--input",
+            f"tokens={tmp_path / 'tokens.npy'}",
+            "--input",
+            f"extra={tmp_path / 'extra.npy'}",
+            "--output-dir",
+            tmp_path / "out",
+            "--json",
+        )
+    )
+    assert [o["name"] for o in summary["outputs"]] == ["zeta", "alpha"]
+    expected = model.run(feeds)
+    for name in ("zeta", "alpha"):
+        np.testing.assert_array_equal(np.load(tmp_path / "out" / f"{name}.npy"), expected[name])
+
+
+@pytest.mark.slow
+def test_installed_tfreeze_run_reads_string_npy(prefix, tmp_path):
+    import keras
+
+    text = keras.Input((), dtype="string", name="text")
+    model = keras.Model(text, keras.layers.Identity(name="echo")(text))
+    tfreeze.freeze(model, tmp_path / "echo.pb")
+    np.save(tmp_path / "text.npy", np.array(["héllo", "wörld", ""]))
+    run(
+        prefix / "bin" / "tfreeze-run",
+        tmp_path / "echo.pb",
+        "--input",
+        tmp_path / "text.npy",
+        "--output-dir",
+        tmp_path,
+    )
+    echoed = np.load(tmp_path / "echo.npy")
+    assert [s.decode() for s in echoed] == ["héllo", "wörld", ""]
+
+
+@pytest.mark.slow
+def test_installed_tfreeze_bench_json(prefix, frozen):
+    report = json.loads(
+        run(
+            prefix / "bin" / "tfreeze-bench",
+            frozen("cnn").path,
+            "--batch",
+            "2",
+            "--num_threads",
+            "1",
+            "--max_runs",
+            "30",
+            "--json",
+        )
+    )
+    for key in (
+        "p50_us",
+        "p90_us",
+        "p99_us",
+        "mean_us",
+        "min_us",
+        "max_us",
+        "init_ms",
+        "first_run_ms",
+    ):
+        assert report[key] > 0, key
+    assert report["iterations"] == 30 and report["batch"] == 2
+
+
+@pytest.mark.slow
+def test_tfreeze_bench_names_open_dims_it_cannot_fill(prefix, frozen):
+    result = subprocess.run(
+        [
+            str(prefix / "bin" / "tfreeze-bench"),
+            str(frozen("mlp").path),
+            "--input_layer_shape",
+            "features=2",
+        ],
+        capture_output=True,
+        text=True,
+        env=ENV,
+    )
+    assert result.returncode == 2
+    assert 'input "features": expected float32 [?,12], got float32 [2]' in result.stderr
+
+
+@pytest.mark.slow
+def test_tfreeze_run_errors_exit_2_with_the_reason(prefix, frozen, tmp_path):
+    np.save(tmp_path / "x.npy", np.zeros((1, 6), np.float32))
+    result = subprocess.run(
+        [
+            str(prefix / "bin" / "tfreeze-run"),
+            str(frozen("two_in_two_out").path),
+            "--input",
+            f"tok={tmp_path / 'x.npy'}",
+        ],
+        capture_output=True,
+        text=True,
+        env=ENV,
+    )
+    assert result.returncode == 2
+    assert 'unknown input "tok"; inputs are: tokens, extra' in result.stderr
