@@ -130,3 +130,39 @@ def test_benchmark_stats(frozen):
 def test_repr_shows_the_signature(frozen):
     text = repr(tfreeze.Model(frozen("mlp").path))
     assert text == "Model(inputs=[features: float32[None, 12]], outputs=[scores: float32[None, 3]])"
+
+
+NON_FLOAT = ["int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "bool"]
+FLOAT = ["float16", "bfloat16", "float64", "float32"]
+
+
+def test_every_dtype_goes_in_and_out(tmp_path):
+    """Keras Identity keeps integer and bool dtypes and casts floats to float32."""
+    import keras
+
+    inputs = {d: keras.Input((3,), dtype=d, name=f"in_{d}") for d in NON_FLOAT + FLOAT}
+    outputs = {f"out_{d}": keras.layers.Identity(name=f"id_{d}")(t) for d, t in inputs.items()}
+    tfreeze.freeze(keras.Model(inputs, outputs), tmp_path / "dtypes.pb")
+    model = tfreeze.Model(tmp_path / "dtypes.pb")
+    feeds = model.random_feeds(batch_size=2, seed=3)
+    out = model.run(feeds)
+    for dtype in NON_FLOAT:
+        assert feeds[dtype].dtype == np.dtype(dtype)
+        np.testing.assert_array_equal(out[f"out_{dtype}"], feeds[dtype], strict=True)
+    for dtype in FLOAT:
+        assert str(feeds[dtype].dtype) == dtype
+        expected = feeds[dtype].astype(np.float32)
+        np.testing.assert_array_equal(out[f"out_{dtype}"], expected, strict=True)
+
+
+def test_string_input_and_output(tmp_path):
+    import keras
+
+    text = keras.Input((), dtype="string", name="text")
+    model = keras.Model(text, keras.layers.Identity(name="echo")(text))
+    tfreeze.freeze(model, tmp_path / "echo.pb")
+    loaded = tfreeze.Model(tmp_path / "echo.pb")
+    assert loaded.inputs[0].dtype_name == "string"
+    out = loaded.run(np.array(["héllo", "", "x" * 100]))["echo"]
+    assert out.dtype == object
+    assert out.tolist() == ["héllo".encode(), b"", b"x" * 100]

@@ -1,5 +1,7 @@
 #include "numpy_tensor.h"
 
+#include <pybind11/stl.h>
+
 #include <string>
 
 #include "tfreeze/errors.h"

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "tfreeze/errors.h"
 
 namespace tfreeze {
@@ -90,6 +92,55 @@ TEST(DTypeTest, NamesRoundTripAndUnknownNamesListChoices) {
     FAIL() << "expected DTypeError";
   } catch (const DTypeError& e) {
     EXPECT_NE(std::string(e.what()).find("float32, float64"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace tfreeze
+
+namespace tfreeze {
+namespace {
+
+TEST(HalfTypesTest, Float16ConvertsExactValuesAndRoundsToNearestEven) {
+  for (float value : {0.0f, 1.0f, -2.5f, 65504.0f, 0.000061035156f, 5.9604645e-08f}) {
+    EXPECT_EQ(Float16::FromFloat(value).ToFloat(), value) << value;
+  }
+  EXPECT_EQ(Float16::FromFloat(1.0f).bits, 0x3C00);
+  EXPECT_EQ(Float16::FromFloat(-2.0f).bits, 0xC000);
+  EXPECT_EQ(Float16::FromFloat(1.0f + 1.0f / 2048).bits, 0x3C00);  // tie -> even
+  EXPECT_EQ(Float16::FromFloat(1.0f + 3.0f / 2048).bits, 0x3C02);  // tie -> even (up)
+  EXPECT_EQ(Float16::FromFloat(1e6f).bits, 0x7C00);                // overflow -> inf
+  EXPECT_TRUE(std::isnan(Float16::FromFloat(NAN).ToFloat()));
+}
+
+TEST(HalfTypesTest, BFloat16KeepsTheUpperBitsRounded) {
+  EXPECT_EQ(BFloat16::FromFloat(1.0f).bits, 0x3F80);
+  EXPECT_EQ(BFloat16::FromFloat(-3.0f).ToFloat(), -3.0f);
+  EXPECT_EQ(BFloat16::FromFloat(1.0f + 1.0f / 256).bits, 0x3F80);  // tie -> even
+  EXPECT_EQ(BFloat16::FromFloat(1.0f + 3.0f / 256).bits, 0x3F82);
+  EXPECT_TRUE(std::isnan(BFloat16::FromFloat(NAN).ToFloat()));
+}
+
+TEST(HalfTypesTest, TypedTensorAccess) {
+  Tensor tensor = Tensor::FromVector<Float16>({2}, {Float16::FromFloat(1.5f), Float16::FromFloat(-4)});
+  EXPECT_EQ(tensor.dtype(), DType::kFloat16);
+  EXPECT_EQ(tensor.byte_size(), 4u);
+  EXPECT_EQ(tensor.data<Float16>()[1].ToFloat(), -4.0f);
+  EXPECT_THROW(tensor.data<BFloat16>(), DTypeError);
+  Tensor brain(DType::kBFloat16, {3});
+  EXPECT_EQ(brain.ToVector<BFloat16>().size(), 3u);
+}
+
+TEST(TensorTest, EveryDTypeAllocatesWithItsElementSize) {
+  const std::pair<DType, std::size_t> sizes[] = {
+      {DType::kFloat32, 4}, {DType::kFloat64, 8}, {DType::kFloat16, 2}, {DType::kBFloat16, 2},
+      {DType::kInt8, 1},    {DType::kInt16, 2},   {DType::kInt32, 4},   {DType::kInt64, 8},
+      {DType::kUInt8, 1},   {DType::kUInt16, 2},  {DType::kUInt32, 4},  {DType::kUInt64, 8},
+      {DType::kBool, 1}};
+  for (const auto& [dtype, size] : sizes) {
+    Tensor tensor(dtype, {2, 3});
+    EXPECT_EQ(tensor.byte_size(), 6 * size) << DTypeName(dtype);
+    EXPECT_EQ(tensor.dtype(), dtype);
   }
 }
 

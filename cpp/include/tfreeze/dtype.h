@@ -38,6 +38,20 @@ std::size_t DTypeSize(DType dtype);
 // True when `value` is one of the DType enumerators.
 bool IsSupportedDType(int value);
 
+// IEEE 754 half precision, stored as its bits; converts to and from float.
+struct Float16 {
+  std::uint16_t bits = 0;
+  static Float16 FromFloat(float value);  // rounds to nearest even
+  float ToFloat() const;
+};
+
+// bfloat16: the upper 16 bits of a float32; converts to and from float.
+struct BFloat16 {
+  std::uint16_t bits = 0;
+  static BFloat16 FromFloat(float value);  // rounds to nearest even
+  float ToFloat() const;
+};
+
 // Maps a C++ element type to its DType, for typed tensor access.
 template <typename T>
 struct DTypeOf;
@@ -52,6 +66,8 @@ template <> struct DTypeOf<std::uint16_t> { static constexpr DType value = DType
 template <> struct DTypeOf<std::uint32_t> { static constexpr DType value = DType::kUInt32; };
 template <> struct DTypeOf<std::uint64_t> { static constexpr DType value = DType::kUInt64; };
 template <> struct DTypeOf<bool> { static constexpr DType value = DType::kBool; };
+template <> struct DTypeOf<Float16> { static constexpr DType value = DType::kFloat16; };
+template <> struct DTypeOf<BFloat16> { static constexpr DType value = DType::kBFloat16; };
 
 }  // namespace tfreeze
 
