@@ -167,6 +167,18 @@ def test_installed_tfreeze_bench_json(prefix, frozen):
 
 
 @pytest.mark.slow
+def test_installed_tools_report_a_missing_gpu(prefix, frozen):
+    result = subprocess.run(
+        [str(prefix / "bin" / "tfreeze-bench"), str(frozen("mlp").path), "--device", "gpu:0"],
+        capture_output=True,
+        text=True,
+        env=ENV,
+    )
+    assert result.returncode == 2
+    assert '"gpu:0" is not available; this TensorFlow has: cpu:0' in result.stderr
+
+
+@pytest.mark.slow
 def test_tfreeze_bench_names_open_dims_it_cannot_fill(prefix, frozen):
     result = subprocess.run(
         [

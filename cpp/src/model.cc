@@ -4,6 +4,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <tensorflow/c/c_api_experimental.h>
+
 #include "session_config.h"
 #include "signature.h"
 #include "status.h"
@@ -42,7 +44,8 @@ std::string ReadFile(const std::string& path) {
   return bytes.str();
 }
 
-internal::GraphPtr ImportGraph(std::string_view graph_def, const std::string& origin) {
+internal::GraphPtr ImportGraph(std::string_view graph_def, const std::string& origin,
+                               const std::string& device) {
   internal::GraphPtr graph(TF_NewGraph());
   // Borrow the bytes instead of TF_NewBufferFromString's copy: a frozen graph
   // can be up to 2 GiB, and TensorFlow only reads the buffer while importing.
@@ -51,6 +54,7 @@ internal::GraphPtr ImportGraph(std::string_view graph_def, const std::string& or
   buffer->length = graph_def.size();
   buffer->data_deallocator = nullptr;
   internal::ImportOptionsPtr import_options(TF_NewImportGraphDefOptions());
+  if (!device.empty()) TF_ImportGraphDefOptionsSetDefaultDevice(import_options.get(), device.c_str());
   internal::StatusPtr status = internal::NewStatus();
   TF_GraphImportGraphDef(graph.get(), buffer.get(), import_options.get(), status.get());
   internal::ThrowIfError<LoadError>(status.get(),
@@ -64,9 +68,42 @@ internal::SessionPtr NewSession(TF_Graph* graph, const Options& options) {
   internal::StatusPtr status = internal::NewStatus();
   TF_SetConfig(session_options.get(), config.data(), config.size(), status.get());
   internal::ThrowIfError(status.get(), "invalid session options");
+  // global_jit_level alone does not cluster ops on the CPU; this flag does.
+  if (options.xla_jit) TF_SetTfXlaCpuGlobalJit(1);
   internal::SessionPtr session(TF_NewSession(graph, session_options.get(), status.get()));
   internal::ThrowIfError<LoadError>(status.get(), "could not create a TensorFlow session");
   return session;
+}
+
+// "/job:localhost/replica:0/task:0/device:GPU:0" -> "gpu:0".
+std::string ShortDeviceName(std::string name) {
+  name = name.substr(name.rfind("device:") + 7);
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return name;
+}
+
+// TensorFlow would place ops elsewhere (soft placement) or fail later with a
+// placement error; say at load time that the device is not there.
+void CheckDevice(TF_Session* session, const std::string& requested, const std::string& device) {
+  if (device.empty()) return;
+  internal::StatusPtr status = internal::NewStatus();
+  internal::DeviceListPtr devices(TF_SessionListDevices(session, status.get()));
+  internal::ThrowIfError(status.get(), "could not list devices");
+  std::string available;
+  for (int i = 0; i < TF_DeviceListCount(devices.get()); ++i) {
+    const std::string name = TF_DeviceListName(devices.get(), i, status.get());
+    if (name.size() >= device.size() &&
+        name.compare(name.size() - device.size(), device.size(), device) == 0) {
+      return;
+    }
+    available += (available.empty() ? "" : ", ") + ShortDeviceName(name);
+  }
+  throw DeviceError(Code::kNotFound,
+                    "device \"" + requested + "\" is not available; this TensorFlow has: " +
+                        available +
+                        (device.find("GPU") != std::string::npos
+                             ? " (GPUs need the CUDA build: pip install \"tfreeze[gpu]\")"
+                             : ""));
 }
 
 std::vector<TensorInfo> Infos(const std::vector<internal::BoundTensor>& bound) {
@@ -103,9 +140,11 @@ Model Model::FromBytes(std::string_view graph_def, const Options& options) {
 Model Model::Build(std::string_view graph_def, const std::string& origin,
                    const Options& options) {
   auto impl = std::make_unique<Impl>();
-  impl->graph = ImportGraph(graph_def, origin);
+  const std::string device = internal::DeviceName(options.device);
+  impl->graph = ImportGraph(graph_def, origin, device);
   impl->signature = internal::ReadSignature(impl->graph.get(), origin);
   impl->session = NewSession(impl->graph.get(), options);
+  CheckDevice(impl->session.get(), options.device, device);
   impl->input_index = internal::IndexNames(impl->signature.inputs);
   impl->output_index = internal::IndexNames(impl->signature.outputs);
   impl->inputs = Infos(impl->signature.inputs);

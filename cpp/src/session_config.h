@@ -1,4 +1,5 @@
-// Options -> the serialized tensorflow.ConfigProto that TF_SetConfig takes.
+// Options -> what TensorFlow takes: a serialized tensorflow.ConfigProto for
+// TF_SetConfig, and a device name for graph import.
 #ifndef TFREEZE_SRC_SESSION_CONFIG_H_
 #define TFREEZE_SRC_SESSION_CONFIG_H_
 
@@ -8,9 +9,13 @@
 
 namespace tfreeze::internal {
 
-// Options.config_proto followed by the thread-count fields. Protobuf merges
-// concatenated messages field by field, so the later fields win.
+// Options.config_proto followed by the fields the other options set. Protobuf
+// merges concatenated messages field by field, so the later fields win.
+// Throws Error (kInvalidArgument) naming a bad option and the valid values.
 std::string SerializeConfig(const Options& options);
+
+// "gpu:1" -> "/device:GPU:1"; "" -> "". Throws Error listing the valid forms.
+std::string DeviceName(const std::string& device);
 
 }  // namespace tfreeze::internal
 

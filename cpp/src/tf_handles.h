@@ -23,6 +23,7 @@ using BufferPtr = CHandle<TF_Buffer, TF_DeleteBuffer>;
 using GraphPtr = CHandle<TF_Graph, TF_DeleteGraph>;
 using TensorPtr = CHandle<TF_Tensor, TF_DeleteTensor>;
 using SessionOptionsPtr = CHandle<TF_SessionOptions, TF_DeleteSessionOptions>;
+using DeviceListPtr = CHandle<TF_DeviceList, TF_DeleteDeviceList>;
 using ImportOptionsPtr =
     CHandle<TF_ImportGraphDefOptions, TF_DeleteImportGraphDefOptions>;
 

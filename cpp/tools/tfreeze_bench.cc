@@ -72,6 +72,8 @@ int main(int argc, char** argv) {
   int warmup = 10;
   int max_runs = 1000;
   double max_time = 10.0;
+  std::string device;
+  bool xla = false;
   bool json = false;
   app.add_option("model,--graph", model_path, "frozen .pb written by `tfreeze freeze`")
       ->required();
@@ -84,12 +86,16 @@ int main(int argc, char** argv) {
   app.add_option("--max_runs", max_runs, "timed runs at most")->check(CLI::PositiveNumber);
   app.add_option("--max_time", max_time, "seconds of timed runs at most (0: no limit)")
       ->check(CLI::NonNegativeNumber);
+  app.add_option("--device", device, "cpu, cpu:N, gpu, gpu:N (default: TensorFlow places ops)");
+  app.add_flag("--xla", xla, "compile the graph with XLA's JIT");
   app.add_flag("--json", json, "print JSON");
   CLI11_PARSE(app, argc, argv);
 
   try {
     tfreeze::Options options;
     options.intra_op_threads = options.inter_op_threads = threads;
+    options.device = device;
+    options.xla_jit = xla;
     const auto load_start = Clock::now();
     const tfreeze::Model model = tfreeze::Model::Load(model_path, options);
     const double init_ms = MillisecondsSince(load_start);
@@ -114,6 +120,7 @@ int main(int argc, char** argv) {
     const tfreeze::LatencyStats stats = tfreeze::Benchmark(model, feeds, bench);
     const nlohmann::json report = {
         {"model", model_path},       {"batch", batch},          {"threads", threads},
+        {"device", device},           {"xla", xla},
         {"init_ms", init_ms},        {"first_run_ms", first_run_ms},
         {"p50_us", stats.p50_us},    {"p90_us", stats.p90_us},  {"p99_us", stats.p99_us},
         {"mean_us", stats.mean_us},  {"min_us", stats.min_us},  {"max_us", stats.max_us},

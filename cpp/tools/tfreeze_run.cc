@@ -52,6 +52,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> fetches;
   std::string output_dir = ".";
   int threads = 0;
+  std::string device;
   bool json = false;
   app.add_option("model", model_path, "frozen .pb written by `tfreeze freeze`")->required();
   app.add_option("-i,--input", input_specs, "NAME=FILE.npy, one per input")->required();
@@ -59,12 +60,14 @@ int main(int argc, char** argv) {
   app.add_option("-o,--output-dir", output_dir, "where the output .npy files go");
   app.add_option("--threads", threads, "intra- and inter-op threads (0: TensorFlow decides)")
       ->check(CLI::NonNegativeNumber);
+  app.add_option("--device", device, "cpu, cpu:N, gpu, gpu:N (default: TensorFlow places ops)");
   app.add_flag("--json", json, "print a JSON summary instead of text");
   CLI11_PARSE(app, argc, argv);
 
   try {
     tfreeze::Options options;
     options.intra_op_threads = options.inter_op_threads = threads;
+    options.device = device;
     const tfreeze::Model model = tfreeze::Model::Load(model_path, options);
     std::vector<tfreeze::Tensor> tensors;
     std::vector<std::string> names;

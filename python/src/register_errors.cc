@@ -23,6 +23,8 @@ void Translate(std::exception_ptr thrown) {
     std::rethrow_exception(thrown);
   } catch (const FileNotFoundError& e) {
     Raise("ModelFileNotFoundError", e);
+  } catch (const DeviceError& e) {
+    Raise("DeviceError", e);
   } catch (const LoadError& e) {
     Raise("LoadError", e);
   } catch (const UnknownNameError& e) {

@@ -9,20 +9,13 @@
 #include "numpy_tensor.h"
 #include "registrations.h"
 #include "tfreeze/benchmark.h"
+#include "session_config.h"
 #include "tfreeze/model.h"
 
 namespace py = pybind11;
 
 namespace tfreeze::python {
 namespace {
-
-Options MakeOptions(int intra_op_threads, int inter_op_threads, const py::bytes& config) {
-  Options options;
-  options.intra_op_threads = intra_op_threads;
-  options.inter_op_threads = inter_op_threads;
-  options.config_proto = config;
-  return options;
-}
 
 py::list Describe(const std::vector<TensorInfo>& infos) {
   py::list described;
@@ -97,25 +90,43 @@ py::dict RunBenchmark(const Model& model, const py::dict& feeds, int warmup,
   return StatsToDict(stats);
 }
 
+void RegisterOptions(py::module_& module) {
+  py::class_<Options>(module, "Options", "Session options; see tfreeze/options.h.")
+      .def(py::init<>())
+      .def_readwrite("intra_op_threads", &Options::intra_op_threads)
+      .def_readwrite("inter_op_threads", &Options::inter_op_threads)
+      .def_readwrite("device", &Options::device)
+      .def_readwrite("gpu_allow_growth", &Options::gpu_allow_growth)
+      .def_readwrite("gpu_memory_fraction", &Options::gpu_memory_fraction)
+      .def_readwrite("visible_devices", &Options::visible_devices)
+      .def_readwrite("xla_jit", &Options::xla_jit)
+      .def_property(
+          "config_proto", [](const Options& o) { return py::bytes(o.config_proto); },
+          [](Options& o, const py::bytes& value) { o.config_proto = value; });
+  module.def(
+      "serialize_config",
+      [](const Options& options) { return py::bytes(internal::SerializeConfig(options)); },
+      py::arg("options"), "The ConfigProto bytes the options give TensorFlow (for tests).");
+}
+
 }  // namespace
 
 void RegisterModel(py::module_& module) {
+  RegisterOptions(module);
   py::class_<Model>(module, "Model")
-      .def(py::init([](const std::string& path, int intra, int inter, const py::bytes& config) {
+      .def(py::init([](const std::string& path, const Options& options) {
              py::gil_scoped_release release;  // loading can take a while
-             return Model::Load(path, MakeOptions(intra, inter, config));
+             return Model::Load(path, options);
            }),
-           py::arg("path"), py::arg("intra_op_threads") = 0, py::arg("inter_op_threads") = 0,
-           py::arg("config_proto") = py::bytes())
+           py::arg("path"), py::arg("options") = Options())
       .def_static(
           "from_bytes",
-          [](const py::bytes& graph_def, int intra, int inter, const py::bytes& config) {
+          [](const py::bytes& graph_def, const Options& options) {
             std::string bytes = graph_def;
             py::gil_scoped_release release;
-            return Model::FromBytes(bytes, MakeOptions(intra, inter, config));
+            return Model::FromBytes(bytes, options);
           },
-          py::arg("graph_def"), py::arg("intra_op_threads") = 0,
-          py::arg("inter_op_threads") = 0, py::arg("config_proto") = py::bytes())
+          py::arg("graph_def"), py::arg("options") = Options())
       .def_property_readonly("inputs", [](const Model& m) { return Describe(m.inputs()); })
       .def_property_readonly("outputs", [](const Model& m) { return Describe(m.outputs()); })
       .def("run", &Run, py::arg("feeds"), py::arg("fetches") = py::none())

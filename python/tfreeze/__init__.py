@@ -8,6 +8,7 @@ freezing and comparison functions do, when called.
 from __future__ import annotations
 
 from tfreeze.errors import (
+    DeviceError,
     DTypeError,
     Error,
     FreezeError,
@@ -25,6 +26,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DTypeError",
+    "DeviceError",
     "Error",
     "FreezeError",
     "FreezeReport",

@@ -79,7 +79,7 @@ def _parse_inputs(specs: list[str], input_names: list[str]) -> dict[str, np.ndar
 def cmd_run(args: argparse.Namespace) -> int:
     from tfreeze.model import Model
 
-    model = Model(args.model)
+    model = Model(args.model, device=args.device)
     outputs = model.run(_parse_inputs(args.input, model.input_names), _names(args.fetch))
     if args.output:
         np.savez(args.output, **outputs)
@@ -111,7 +111,13 @@ def cmd_parity(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from tfreeze.model import Model
 
-    model = Model(args.model, intra_op_threads=args.threads, inter_op_threads=args.threads)
+    model = Model(
+        args.model,
+        intra_op_threads=args.threads,
+        inter_op_threads=args.threads,
+        device=args.device,
+        xla=args.xla,
+    )
     stats = model.benchmark(
         batch_size=args.batch,
         warmup=args.warmup,
@@ -180,6 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--fetch", help="comma-separated output names (default: all)")
     p.add_argument("-o", "--output", metavar="OUT.npz", help="save the outputs")
+    p.add_argument("--device", help="cpu, cpu:N, gpu, gpu:N (default: TensorFlow places ops)")
     p.add_argument("--json", action="store_true", help="print the outputs as JSON lists")
     p.set_defaults(handler=cmd_run)
 
@@ -205,6 +212,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="intra- and inter-op threads (default: TensorFlow decides)",
     )
+    p.add_argument("--device", help="cpu, cpu:N, gpu, gpu:N (default: TensorFlow places ops)")
+    p.add_argument("--xla", action="store_true", help="compile the graph with XLA's JIT")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_bench)
 

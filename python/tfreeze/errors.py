@@ -11,6 +11,7 @@ from __future__ import annotations
 
 __all__ = [
     "DTypeError",
+    "DeviceError",
     "Error",
     "FreezeError",
     "InputError",
@@ -30,6 +31,10 @@ class Error(Exception):
 
 class LoadError(Error):
     """A model file could not be loaded: corrupt, foreign or unsigned GraphDef."""
+
+
+class DeviceError(LoadError):
+    """The requested device is not in this TensorFlow (e.g. a GPU on a CPU-only build)."""
 
 
 class ModelFileNotFoundError(LoadError, FileNotFoundError):

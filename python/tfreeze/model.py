@@ -16,7 +16,7 @@ import numpy as np
 from tfreeze._native import _core
 from tfreeze.errors import InputError
 
-__all__ = ["Model", "TensorSpec", "numpy_dtype"]
+__all__ = ["Model", "TensorSpec", "make_options", "numpy_dtype"]
 
 
 def numpy_dtype(name: str) -> np.dtype:
@@ -60,31 +60,24 @@ class Model:
     >>> probs = model.run(images)["probs"]
     """
 
-    def __init__(
-        self,
-        path: str | os.PathLike[str],
-        *,
-        intra_op_threads: int | None = None,
-        inter_op_threads: int | None = None,
-    ) -> None:
-        self._native = _core.Model(
-            os.fspath(path), *_thread_args(intra_op_threads, inter_op_threads)
-        )
+    def __init__(self, path: str | os.PathLike[str], **options: Any) -> None:
+        """Loads ``path``. Options (all keyword, all optional):
+
+        - ``intra_op_threads``, ``inter_op_threads``: positive thread counts
+        - ``device``: "cpu", "cpu:N", "gpu", "gpu:N" (DeviceError if absent)
+        - ``gpu_allow_growth`` (bool), ``gpu_memory_fraction`` (0-1],
+          ``visible_devices`` ("0,1")
+        - ``xla``: XLA JIT compilation (bool)
+        - ``config_proto``: serialized tensorflow.ConfigProto bytes for anything else
+        """
+        self._native = _core.Model(os.fspath(path), make_options(**options))
         self._init_specs()
 
     @classmethod
-    def from_bytes(
-        cls,
-        graph_def: bytes,
-        *,
-        intra_op_threads: int | None = None,
-        inter_op_threads: int | None = None,
-    ) -> Model:
-        """Loads a frozen GraphDef held in memory."""
+    def from_bytes(cls, graph_def: bytes, **options: Any) -> Model:
+        """Loads a frozen GraphDef held in memory; options as for the constructor."""
         model = cls.__new__(cls)
-        model._native = _core.Model.from_bytes(
-            graph_def, *_thread_args(intra_op_threads, inter_op_threads)
-        )
+        model._native = _core.Model.from_bytes(graph_def, make_options(**options))
         model._init_specs()
         return model
 
@@ -175,8 +168,31 @@ def _as_array(value: Any, spec: TensorSpec | None) -> Any:
     return np.asarray(value, dtype=spec.dtype)
 
 
-def _thread_args(intra: int | None, inter: int | None) -> tuple[int, int]:
-    for label, value in (("intra_op_threads", intra), ("inter_op_threads", inter)):
+def make_options(
+    *,
+    intra_op_threads: int | None = None,
+    inter_op_threads: int | None = None,
+    device: str | None = None,
+    gpu_allow_growth: bool = False,
+    gpu_memory_fraction: float | None = None,
+    visible_devices: str | None = None,
+    xla: bool = False,
+    config_proto: bytes | None = None,
+) -> Any:
+    """The C++ runtime's Options; unknown keywords are a TypeError as usual."""
+    for label, value in (
+        ("intra_op_threads", intra_op_threads),
+        ("inter_op_threads", inter_op_threads),
+    ):
         if value is not None and (not isinstance(value, int) or value < 1):
             raise ValueError(f"{label} must be a positive integer or None, got {value!r}")
-    return intra or 0, inter or 0
+    options = _core.Options()
+    options.intra_op_threads = intra_op_threads or 0
+    options.inter_op_threads = inter_op_threads or 0
+    options.device = device or ""
+    options.gpu_allow_growth = bool(gpu_allow_growth)
+    options.gpu_memory_fraction = float(gpu_memory_fraction or 0.0)
+    options.visible_devices = visible_devices or ""
+    options.xla_jit = bool(xla)
+    options.config_proto = config_proto or b""
+    return options

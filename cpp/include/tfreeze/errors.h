@@ -63,6 +63,13 @@ class FileNotFoundError : public LoadError {
   using LoadError::LoadError;
 };
 
+// The requested device is not available in this TensorFlow (e.g. a GPU on a
+// CPU-only build); the message lists the devices there are.
+class DeviceError : public LoadError {
+ public:
+  using LoadError::LoadError;
+};
+
 // A feed or fetch does not match the model's signature. Raised before
 // TensorFlow runs anything.
 class InputError : public Error {

@@ -3,6 +3,7 @@
 //   tfreeze::Options options;
 //   options.intra_op_threads = 1;   // one thread inside each op
 //   options.inter_op_threads = 1;   // one op at a time
+//   options.device = "gpu:0";       // DeviceError if this TensorFlow has no such GPU
 //   auto model = tfreeze::Model::Load("digits.pb", options);
 #ifndef TFREEZE_OPTIONS_H_
 #define TFREEZE_OPTIONS_H_
@@ -16,6 +17,18 @@ struct Options {
   int intra_op_threads = 0;
   // Ops run in parallel (0: TensorFlow picks).
   int inter_op_threads = 0;
+  // Where the graph runs: "" (TensorFlow places ops), "cpu", "cpu:N", "gpu",
+  // "gpu:N". Ops without a kernel for that device fall back to the CPU.
+  std::string device;
+  // GPU memory: grow as needed instead of taking it all up front.
+  bool gpu_allow_growth = false;
+  // GPU memory: the share of each GPU to take, in (0, 1]; 0 keeps TF's default.
+  double gpu_memory_fraction = 0;
+  // GPUs TensorFlow may see, e.g. "0,1" ("" : all).
+  std::string visible_devices;
+  // XLA JIT compilation of the graph (global_jit_level ON_1). On the CPU this
+  // also turns on TensorFlow's process-wide CPU auto-clustering flag.
+  bool xla_jit = false;
   // A serialized tensorflow.ConfigProto for anything else. Fields set above
   // are appended after it, so they win where both set the same field.
   std::string config_proto;

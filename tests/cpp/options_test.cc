@@ -1,0 +1,91 @@
+// Session options: devices, GPU settings, XLA, and their errors on a CPU-only
+// TensorFlow (the GPU paths themselves need a GPU to run).
+#include <gtest/gtest.h>
+
+#include "graph_builder.h"
+#include "session_config.h"
+#include "tfreeze/errors.h"
+#include "tfreeze/model.h"
+
+namespace tfreeze {
+namespace {
+
+std::vector<float> RunAffine(const Options& options) {
+  Model model = Model::FromBytes(testing::AffineGraphDef(), options);
+  Tensor x = Tensor::FromVector<float>({1, 3}, {1, 1, 1});
+  return model.Run({{"x", x}}, {"y"})[0].ToVector<float>();
+}
+
+std::string LoadError(const Options& options) {
+  try {
+    Model::FromBytes(testing::AffineGraphDef(), options);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+TEST(OptionsTest, CpuDeviceRuns) {
+  for (const char* device : {"cpu", "CPU:0", "cpu:0"}) {
+    Options options;
+    options.device = device;
+    EXPECT_EQ(RunAffine(options), (std::vector<float>{19, 32})) << device;
+  }
+}
+
+TEST(OptionsTest, MissingGpuIsADeviceErrorListingWhatThereIs) {
+  Options options;
+  options.device = "gpu:0";
+  EXPECT_THROW(Model::FromBytes(testing::AffineGraphDef(), options), DeviceError);
+  const std::string message = LoadError(options);
+  EXPECT_NE(message.find("device \"gpu:0\" is not available; this TensorFlow has: cpu:0"),
+            std::string::npos)
+      << message;
+  EXPECT_NE(message.find("tfreeze[gpu]"), std::string::npos) << message;
+}
+
+TEST(OptionsTest, UnknownDeviceNamesTheValidForms) {
+  Options options;
+  options.device = "tpu:0";
+  EXPECT_EQ(LoadError(options), "device \"tpu:0\" is not one of: cpu, cpu:N, gpu, gpu:N");
+}
+
+TEST(OptionsTest, GpuSettingsAreCheckedEvenWithoutAGpu) {
+  Options fraction;
+  fraction.gpu_memory_fraction = 1.5;
+  EXPECT_NE(LoadError(fraction).find("gpu_memory_fraction must be in (0, 1]"), std::string::npos);
+  Options visible;
+  visible.visible_devices = "first";
+  EXPECT_NE(LoadError(visible).find("visible_devices must list GPU numbers"), std::string::npos);
+}
+
+TEST(OptionsTest, GpuSettingsAreAcceptedOnTheCpu) {
+  Options options;  // TensorFlow keeps them for GPUs; the CPU run is unaffected
+  options.gpu_allow_growth = true;
+  options.gpu_memory_fraction = 0.5;
+  options.visible_devices = "0";
+  EXPECT_EQ(RunAffine(options), (std::vector<float>{19, 32}));
+}
+
+TEST(OptionsTest, XlaJitGivesTheSameResult) {
+  Options options;
+  options.xla_jit = true;
+  EXPECT_EQ(RunAffine(options), (std::vector<float>{19, 32}));
+}
+
+TEST(SessionConfigTest, EncodesThreadCountsAsProtobufVarints) {
+  Options options;
+  options.intra_op_threads = 1;
+  options.inter_op_threads = 300;  // two-byte varint
+  EXPECT_EQ(internal::SerializeConfig(options), std::string("\x10\x01\x28\xac\x02", 5));
+  EXPECT_EQ(internal::SerializeConfig(Options{}), "");
+}
+
+TEST(SessionConfigTest, DeviceNames) {
+  EXPECT_EQ(internal::DeviceName(""), "");
+  EXPECT_EQ(internal::DeviceName("gpu"), "/device:GPU:0");
+  EXPECT_EQ(internal::DeviceName("Gpu:3"), "/device:GPU:3");
+}
+
+}  // namespace
+}  // namespace tfreeze
