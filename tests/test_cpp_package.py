@@ -118,6 +118,15 @@ def test_installed_tfreeze_run_writes_npy_matching_python(prefix, frozen, tmp_pa
 
 
 @pytest.mark.slow
+def test_installed_tfreeze_run_verify(prefix, frozen):
+    report = json.loads(
+        run(prefix / "bin" / "tfreeze-run", frozen("cnn").path, "--verify", "--json")
+    )
+    assert report["passed"] and report["cases"] == 2
+    assert [c["name"] for c in report["checks"]] == ["logits", "logits"]
+
+
+@pytest.mark.slow
 def test_installed_tfreeze_run_reads_string_npy(prefix, tmp_path):
     import keras
 

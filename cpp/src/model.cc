@@ -6,6 +6,7 @@
 
 #include <tensorflow/c/c_api_experimental.h>
 
+#include "model_impl.h"
 #include "session_config.h"
 #include "signature.h"
 #include "status.h"
@@ -14,16 +15,6 @@
 #include "validation.h"
 
 namespace tfreeze {
-
-struct Model::Impl {
-  internal::GraphPtr graph;
-  internal::SessionPtr session;
-  internal::Signature signature;
-  internal::NameIndex input_index;
-  internal::NameIndex output_index;
-  std::vector<TensorInfo> inputs;
-  std::vector<TensorInfo> outputs;
-};
 
 namespace {
 

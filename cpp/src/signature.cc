@@ -98,12 +98,22 @@ Signature ParseSignature(const std::string& json_text, TF_Graph* graph,
     signature.inputs = ParseList(document, "inputs", graph, origin);
     signature.outputs = ParseList(document, "outputs", graph, origin);
     if (signature.outputs.empty()) Fail(origin, "it lists no outputs");
+    if (document.contains("verify")) {
+      const json& verify = document.at("verify");
+      signature.verify.cases = verify.at("cases").get<int>();
+      signature.verify.rtol = verify.at("rtol").get<double>();
+      signature.verify.atol = verify.at("atol").get<double>();
+    }
     return signature;
   } catch (const json::exception& e) {
     Fail(origin, e.what());
   } catch (const DTypeError& e) {
     Fail(origin, e.what());
   }
+}
+
+std::string VerifyNode(int test_case, const char* kind, int index) {
+  return "tfreeze/verify/" + std::to_string(test_case) + "/" + kind + "/" + std::to_string(index);
 }
 
 Signature ReadSignature(TF_Graph* graph, const std::string& origin) {

@@ -24,10 +24,21 @@ struct BoundTensor {
   TF_Output port;
 };
 
+// Test vectors stored by the freezer: case c's i-th input is the Const node
+// VerifyNode(c, "input", i), its j-th expected output VerifyNode(c, "output", j).
+struct VerifySpec {
+  int cases = 0;
+  double rtol = 0;
+  double atol = 0;
+};
+
 struct Signature {
   std::vector<BoundTensor> inputs;
   std::vector<BoundTensor> outputs;
+  VerifySpec verify;
 };
+
+std::string VerifyNode(int test_case, const char* kind, int index);
 
 // Reads and checks the signature of an imported graph. `origin` names the
 // file in messages. Throws LoadError.

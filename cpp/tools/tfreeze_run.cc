@@ -43,6 +43,31 @@ nlohmann::json Describe(const std::string& name, const tfreeze::Tensor& tensor,
           {"shape", tensor.shape()}, {"file", file}};
 }
 
+// Exit code 0 when every stored case matches, 1 when one does not.
+int PrintVerify(const tfreeze::VerifyReport& report, bool json) {
+  nlohmann::json checks = nlohmann::json::array();
+  for (const auto& check : report.checks) {
+    checks.push_back({{"name", check.name}, {"case", check.test_case},
+                      {"shape_ok", check.shape_ok}, {"max_abs", check.max_abs},
+                      {"max_rel", check.max_rel}, {"passed", check.passed}});
+    if (!json) {
+      std::cout << check.name << " case " << check.test_case << ": max abs " << check.max_abs
+                << ", max rel " << check.max_rel << (check.passed ? " pass" : " FAIL") << "\n";
+    }
+  }
+  if (json) {
+    std::cout << nlohmann::json{{"passed", report.passed}, {"cases", report.cases},
+                                {"rtol", report.rtol}, {"atol", report.atol},
+                                {"checks", checks}}
+                     .dump(2)
+              << "\n";
+  } else {
+    std::cout << (report.passed ? "PASS" : "FAIL") << " (" << report.cases << " cases, rtol "
+              << report.rtol << ", atol " << report.atol << ")\n";
+  }
+  return report.passed ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -55,7 +80,9 @@ int main(int argc, char** argv) {
   std::string device;
   bool json = false;
   app.add_option("model", model_path, "frozen .pb written by `tfreeze freeze`")->required();
-  app.add_option("-i,--input", input_specs, "NAME=FILE.npy, one per input")->required();
+  bool verify = false;
+  app.add_option("-i,--input", input_specs, "NAME=FILE.npy, one per input");
+  app.add_flag("--verify", verify, "replay the test vectors stored in the file instead");
   app.add_option("--fetch", fetches, "output names to compute (default: all)")->delimiter(',');
   app.add_option("-o,--output-dir", output_dir, "where the output .npy files go");
   app.add_option("--threads", threads, "intra- and inter-op threads (0: TensorFlow decides)")
@@ -69,6 +96,11 @@ int main(int argc, char** argv) {
     options.intra_op_threads = options.inter_op_threads = threads;
     options.device = device;
     const tfreeze::Model model = tfreeze::Model::Load(model_path, options);
+    if (verify) return PrintVerify(model.Verify(), json);
+    if (input_specs.empty()) {
+      throw tfreeze::InputError("give --input NAME=FILE.npy for each input (" +
+                                JoinInputNames(model) + "), or --verify");
+    }
     std::vector<tfreeze::Tensor> tensors;
     std::vector<std::string> names;
     for (const auto& spec : input_specs) {

@@ -90,6 +90,32 @@ py::dict RunBenchmark(const Model& model, const py::dict& feeds, int warmup,
   return StatsToDict(stats);
 }
 
+py::dict Verify(const Model& model) {
+  VerifyReport report;
+  {
+    py::gil_scoped_release release;
+    report = model.Verify();
+  }
+  py::list checks;
+  for (const OutputCheck& check : report.checks) {
+    py::dict item;
+    item["name"] = check.name;
+    item["case"] = check.test_case;
+    item["shape_ok"] = check.shape_ok;
+    item["max_abs"] = check.max_abs;
+    item["max_rel"] = check.max_rel;
+    item["passed"] = check.passed;
+    checks.append(item);
+  }
+  py::dict result;
+  result["passed"] = report.passed;
+  result["cases"] = report.cases;
+  result["rtol"] = report.rtol;
+  result["atol"] = report.atol;
+  result["checks"] = checks;
+  return result;
+}
+
 void RegisterOptions(py::module_& module) {
   py::class_<Options>(module, "Options", "Session options; see tfreeze/options.h.")
       .def(py::init<>())
@@ -130,6 +156,7 @@ void RegisterModel(py::module_& module) {
       .def_property_readonly("inputs", [](const Model& m) { return Describe(m.inputs()); })
       .def_property_readonly("outputs", [](const Model& m) { return Describe(m.outputs()); })
       .def("run", &Run, py::arg("feeds"), py::arg("fetches") = py::none())
+      .def("verify", &Verify)
       .def("benchmark", &RunBenchmark, py::arg("feeds"), py::arg("warmup") = 10,
            py::arg("iterations") = 200, py::arg("max_seconds") = 0.0,
            py::arg("fetches") = py::none());

@@ -90,6 +90,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    from tfreeze.model import Model
+
+    report = Model(args.model).verify()
+    if args.json:
+        _print_json(report)
+    else:
+        _console.print(reports.verify_table(args.model, report))
+    return 0 if report["passed"] else 1
+
+
 def cmd_parity(args: argparse.Namespace) -> int:
     from tfreeze.parity import check_parity
 
@@ -189,6 +200,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", help="cpu, cpu:N, gpu, gpu:N (default: TensorFlow places ops)")
     p.add_argument("--json", action="store_true", help="print the outputs as JSON lists")
     p.set_defaults(handler=cmd_run)
+
+    p = sub.add_parser("verify", help="replay the test vectors stored in a .pb, in C++")
+    p.add_argument("model")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_verify)
 
     p = sub.add_parser("parity", help="compare C++, Python-.pb and source-model outputs")
     p.add_argument("source", help="the model the .pb was frozen from (.keras)")

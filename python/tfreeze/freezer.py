@@ -7,6 +7,7 @@ signature, check the frozen graph against the model, write atomically.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from dataclasses import dataclass, field
@@ -18,15 +19,23 @@ from tfreeze.compare import ArrayDiff, compare_arrays
 from tfreeze.errors import FreezeError
 from tfreeze.feeds import random_array
 from tfreeze.files import write_atomically
-from tfreeze.graph_edit import add_signature_node, rename_nodes, unique_name
+from tfreeze.graph_edit import add_const_node, add_signature_node, rename_nodes, unique_name
 from tfreeze.keras_io import KerasIO, load_keras_model
-from tfreeze.signature import SIGNATURE_NODE, IOEntry, Signature, is_valid_node_name
+from tfreeze.signature import (
+    SIGNATURE_NODE,
+    IOEntry,
+    Signature,
+    is_valid_node_name,
+    verify_node,
+)
 
 __all__ = ["FreezeReport", "freeze"]
 
 # A GraphDef is one protobuf message, and protobuf caps messages at 2 GiB.
 _PROTOBUF_LIMIT = 2**31 - 1
 _VERIFY_BATCH_SIZES = (1, 3)
+# Test vectors stored in the file: enough to replay, small beside the weights.
+_TEST_VECTOR_BUDGET = 1 << 20
 
 
 @dataclass
@@ -76,7 +85,11 @@ def freeze(
     graph_def, frozen = _trace_and_convert(io, names_in, keep_control_flow)
     signature = _name_and_sign(graph_def, frozen, names_in, names_out, io)
     data = _serialize(graph_def)
-    verification = _verify(data, signature, io, rtol, atol) if verify else {}
+    verification: dict[str, list[ArrayDiff]] = {}
+    if verify:
+        verification, cases = _verify(data, signature, io, rtol, atol)
+        signature = _store_test_vectors(graph_def, signature, cases, rtol, atol)
+        data = _serialize(graph_def)
     write_atomically(output_path, data)
     return FreezeReport(
         output_path=os.fspath(output_path),
@@ -204,9 +217,13 @@ def _serialize(graph_def: Any) -> bytes:
     return graph_def.SerializeToString(deterministic=True)
 
 
+# A test case: inputs and the source model's outputs, in signature order.
+_Case = tuple[list[np.ndarray], list[np.ndarray]]
+
+
 def _verify(
     data: bytes, signature: Signature, io: KerasIO, rtol: float, atol: float
-) -> dict[str, list[ArrayDiff]]:
+) -> tuple[dict[str, list[ArrayDiff]], list[_Case]]:
     """Runs the frozen graph in Python TensorFlow and the model on the same
     random inputs; tracing can silently produce a graph that differs."""
     from tfreeze.model import numpy_dtype
@@ -214,6 +231,7 @@ def _verify(
 
     session = PythonSession.from_bytes(data, intra_op_threads=1, inter_op_threads=1)
     report: dict[str, list[ArrayDiff]] = {e.name: [] for e in signature.outputs}
+    cases: list[_Case] = []
     rng = np.random.default_rng(0)
     for batch_size in _VERIFY_BATCH_SIZES:
         feeds = {
@@ -222,6 +240,7 @@ def _verify(
         }
         frozen_out = session.run(feeds)
         model_out = [np.asarray(t) for t in io.call([feeds[e.name] for e in signature.inputs])]
+        cases.append(([feeds[e.name] for e in signature.inputs], model_out))
         for entry, expected in zip(signature.outputs, model_out, strict=True):
             diff = compare_arrays(frozen_out[entry.name], expected, rtol=rtol, atol=atol)
             report[entry.name].append(diff)
@@ -233,7 +252,34 @@ def _verify(
                     f"{diff.max_rel:.3g} (tolerance rtol={rtol}, atol={atol})"
                 )
     session.close()
-    return report
+    return report, cases
+
+
+def _store_test_vectors(
+    graph_def: Any, signature: Signature, cases: list[_Case], rtol: float, atol: float
+) -> Signature:
+    """Stores as many verification cases as fit the budget as Const nodes, so
+    Model.verify() can replay them wherever the file goes."""
+    from tfreeze.model import numpy_dtype
+
+    stored = 0
+    used = 0
+    for inputs, outputs in cases:
+        size = sum(np.asarray(a).nbytes for a in inputs + outputs)
+        if used + size > _TEST_VECTOR_BUDGET:
+            break
+        for i, value in enumerate(inputs):
+            add_const_node(graph_def, verify_node(stored, "input", i), value)
+        for j, (entry, value) in enumerate(zip(signature.outputs, outputs, strict=True)):
+            expected = np.asarray(value).astype(numpy_dtype(entry.dtype), copy=False)
+            add_const_node(graph_def, verify_node(stored, "output", j), expected)
+        stored += 1
+        used += size
+    if stored == 0:
+        return signature
+    signed = dataclasses.replace(signature, verify={"cases": stored, "rtol": rtol, "atol": atol})
+    add_signature_node(graph_def, signed)
+    return signed
 
 
 class _SpecView:

@@ -7,7 +7,7 @@ from typing import Any
 
 from tfreeze.signature import SIGNATURE_NODE, Signature
 
-__all__ = ["add_signature_node", "rename_nodes", "unique_name"]
+__all__ = ["add_const_node", "add_signature_node", "rename_nodes", "unique_name"]
 
 
 def unique_name(wanted: str, taken: set[str]) -> str:
@@ -54,14 +54,24 @@ def rename_nodes(graph_def: Any, renames: list[tuple[str, str]]) -> None:
         current[old] = new
 
 
-def add_signature_node(graph_def: Any, signature: Signature) -> None:
-    """Adds the unconnected string Const that carries the signature."""
+def add_const_node(graph_def: Any, name: str, value: Any) -> None:
+    """Adds an unconnected Const node: TensorFlow never runs it, readers can."""
     import tensorflow as tf
 
-    if any(node.name == SIGNATURE_NODE for node in graph_def.node):
-        raise ValueError(f"the graph already has a {SIGNATURE_NODE!r} node")
+    if any(node.name == name for node in graph_def.node):
+        raise ValueError(f"the graph already has a {name!r} node")
+    proto = tf.make_tensor_proto(value)
     node = graph_def.node.add()
-    node.name = SIGNATURE_NODE
+    node.name = name
     node.op = "Const"
-    node.attr["dtype"].type = tf.string.as_datatype_enum
-    node.attr["value"].tensor.CopyFrom(tf.make_tensor_proto(signature.to_bytes()))
+    node.attr["dtype"].type = proto.dtype
+    node.attr["value"].tensor.CopyFrom(proto)
+
+
+def add_signature_node(graph_def: Any, signature: Signature) -> None:
+    """Adds (or replaces) the string Const that carries the signature."""
+    kept = [node for node in graph_def.node if node.name != SIGNATURE_NODE]
+    if len(kept) != len(graph_def.node):
+        del graph_def.node[:]
+        graph_def.node.extend(kept)
+    add_const_node(graph_def, SIGNATURE_NODE, signature.to_bytes())

@@ -108,6 +108,15 @@ class Model:
         arrays = self._native.run(self._normalize(feeds), names)
         return dict(zip(names, arrays, strict=True))
 
+    def verify(self) -> dict[str, Any]:
+        """Replays the test vectors the freezer stored in the file, in C++.
+
+        Returns ``passed``, ``cases``, ``rtol``, ``atol`` and ``checks`` (per output
+        and case: ``max_abs``, ``max_rel``, ``shape_ok``, ``passed``). Raises
+        tfreeze.Error when the file carries no test vectors.
+        """
+        return self._native.verify()
+
     def benchmark(
         self,
         feeds: Mapping[str, Any] | np.ndarray | None = None,

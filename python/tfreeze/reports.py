@@ -19,6 +19,7 @@ __all__ = [
     "parity_table",
     "print_freeze_report",
     "signature_table",
+    "verify_table",
 ]
 
 
@@ -102,6 +103,25 @@ def parity_table(report: ParityReport) -> Table:
             f"{source.max_abs:.3g}" if source else "-",
             f"{source.max_rel:.3g}" if source else "-",
             "pass" if output.passed else "[red]fail[/red]",
+        )
+    return table
+
+
+def verify_table(path: str, report: dict[str, Any]) -> Table:
+    verdict = "[green]PASS[/green]" if report["passed"] else "[red]FAIL[/red]"
+    table = Table(
+        title=f"{path}: stored test vectors {verdict} ({report['cases']} cases, "
+        f"rtol {report['rtol']:g}, atol {report['atol']:g})"
+    )
+    for column in ("output", "case", "max abs", "max rel", "result"):
+        table.add_column(column)
+    for check in report["checks"]:
+        table.add_row(
+            check["name"],
+            str(check["case"]),
+            f"{check['max_abs']:.3g}",
+            f"{check['max_rel']:.3g}",
+            "pass" if check["passed"] else "[red]fail[/red]",
         )
     return table
 

@@ -7,7 +7,13 @@ the bytes are deterministic)::
      "inputs":  [{"name": "image", "tensor": "image:0", "dtype": "float32",
                   "shape": [-1, 8, 8, 1]}],
      "outputs": [...],
-     "producer": {"tfreeze": "0.1.0", "tensorflow": "2.21.0", "source": "keras"}}
+     "producer": {"tfreeze": "0.1.0", "tensorflow": "2.21.0", "source": "keras"},
+     "verify": {"cases": 2, "rtol": 1e-05, "atol": 1e-06}}
+
+``verify`` (optional) says that the file carries test vectors: for case ``c``
+the Const nodes ``tfreeze/verify/c/input/i`` and ``tfreeze/verify/c/output/j``
+hold the i-th input and the source model's j-th output, in signature order.
+``Model.verify()`` (C++ and Python) replays them.
 
 ``name`` is what the user feeds and fetches by; ``tensor`` the graph tensor
 that carries it. Lists are in the model's own order. No edge touches the node,
@@ -22,7 +28,20 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["SIGNATURE_NODE", "SIGNATURE_VERSION", "IOEntry", "Signature", "is_valid_node_name"]
+__all__ = [
+    "SIGNATURE_NODE",
+    "SIGNATURE_VERSION",
+    "IOEntry",
+    "Signature",
+    "is_valid_node_name",
+    "verify_node",
+]
+
+
+def verify_node(case: int, kind: str, index: int) -> str:
+    """Name of the Const node holding a stored test vector (kind: input/output)."""
+    return f"tfreeze/verify/{case}/{kind}/{index}"
+
 
 SIGNATURE_NODE = "tfreeze/signature"
 SIGNATURE_VERSION = 1
@@ -61,6 +80,7 @@ class Signature:
     inputs: tuple[IOEntry, ...]
     outputs: tuple[IOEntry, ...]
     producer: dict[str, str] = field(default_factory=dict)
+    verify: dict[str, float] | None = None  # {"cases", "rtol", "atol"} when vectors are stored
 
     def to_bytes(self) -> bytes:
         document = {
@@ -70,6 +90,8 @@ class Signature:
             "outputs": [entry.to_json() for entry in self.outputs],
             "producer": self.producer,
         }
+        if self.verify is not None:
+            document["verify"] = self.verify
         return json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
 
     @classmethod
@@ -79,6 +101,7 @@ class Signature:
             tuple(IOEntry.from_json(e) for e in document["inputs"]),
             tuple(IOEntry.from_json(e) for e in document["outputs"]),
             dict(document.get("producer", {})),
+            document.get("verify"),
         )
 
     @classmethod

@@ -91,6 +91,24 @@ std::string AffineGraphDefWithSignature(const std::string& signature) {
 
 std::string AffineGraphDef() { return AffineGraphDefWithSignature(AffineSignature()); }
 
+std::string AffineGraphDefWithTestVectors(float y_error) {
+  std::string signature = AffineSignature();
+  signature.insert(signature.rfind('}'), R"(,"verify":{"cases":1,"rtol":1e-5,"atol":1e-6})");
+  GraphBuilder graph;
+  TF_Operation* x = graph.Placeholder("x", TF_FLOAT, {-1, 3});
+  TF_Operation* w = graph.Const("w", Tensor::FromVector<float>({3, 2}, {1, 2, 3, 4, 5, 6}));
+  TF_Operation* b = graph.Const("b", Tensor::FromVector<float>({2}, {10, 20}));
+  TF_Operation* two = graph.Const("two", Tensor::FromVector<float>({}, {2}));
+  TF_Operation* sum = graph.Op("AddV2", "add", {graph.Op("MatMul", "matmul", {x, w}), b});
+  graph.Op("Identity", "y", {sum});
+  graph.Op("Mul", "doubled", {sum, two});
+  graph.Const("tfreeze/verify/0/input/0", Tensor::FromVector<float>({1, 3}, {1, 1, 1}));
+  graph.Const("tfreeze/verify/0/output/0", Tensor::FromVector<float>({1, 2}, {19 + y_error, 32}));
+  graph.Const("tfreeze/verify/0/output/1", Tensor::FromVector<float>({1, 2}, {38, 64}));
+  graph.Sign(signature);
+  return graph.Serialize();
+}
+
 std::string StringGraphDef() {
   GraphBuilder graph;
   TF_Operation* text = graph.Placeholder("text", TF_STRING, {-1});

@@ -17,6 +17,10 @@ std::string AffineSignature();
 // The affine graph with `signature` as its signature text (empty: no node).
 std::string AffineGraphDefWithSignature(const std::string& signature);
 
+// The affine graph carrying one test case: x = [[1, 1, 1]], expected
+// y = [[19, 32]] and doubled = [[38, 64]]; `y_error` is added to the stored y.
+std::string AffineGraphDefWithTestVectors(float y_error);
+
 // A string graph: input "text" string [?], outputs "length" (int32 byte
 // lengths) and "echo" (the same strings).
 std::string StringGraphDef();

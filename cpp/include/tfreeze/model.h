@@ -21,6 +21,7 @@
 #include "tfreeze/dtype.h"
 #include "tfreeze/options.h"
 #include "tfreeze/tensor.h"
+#include "tfreeze/verify.h"
 
 namespace tfreeze {
 
@@ -64,6 +65,11 @@ class Model {
   std::vector<Tensor> RunPrepared(const std::vector<int>& input_indices,
                                   const std::vector<const Tensor*>& values,
                                   const std::vector<int>& output_indices) const;
+
+  // Replays the test vectors the freezer stored in the file (inputs and the
+  // source model's outputs) and compares within the file's tolerances.
+  // Throws Error (kFailedPrecondition) when the file carries none.
+  VerifyReport Verify() const;
 
   // Checks `feeds` and `fetches` as Run() does and turns them into indices
   // for RunPrepared().

@@ -9,6 +9,7 @@
 #include "tfreeze/npy.h"
 #include "tfreeze/options.h"
 #include "tfreeze/tensor.h"
+#include "tfreeze/verify.h"
 #include "tfreeze/version.h"
 
 #endif  // TFREEZE_TFREEZE_H_
