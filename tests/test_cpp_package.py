@@ -176,6 +176,28 @@ def test_installed_tfreeze_bench_json(prefix, frozen):
 
 
 @pytest.mark.slow
+def test_installed_tfreeze_bench_runs_a_saved_model(prefix, tmp_path):
+    import keras
+
+    from models import mlp
+
+    keras.utils.set_random_seed(0)
+    mlp().export(str(tmp_path / "saved"), verbose=False)
+    report = json.loads(
+        run(
+            prefix / "bin" / "tfreeze-bench",
+            tmp_path / "saved",
+            "--batch",
+            "3",
+            "--max_runs",
+            "20",
+            "--json",
+        )
+    )
+    assert report["iterations"] == 20 and report["p50_us"] > 0
+
+
+@pytest.mark.slow
 def test_installed_tools_report_a_missing_gpu(prefix, frozen):
     result = subprocess.run(
         [str(prefix / "bin" / "tfreeze-bench"), str(frozen("mlp").path), "--device", "gpu:0"],

@@ -7,6 +7,7 @@
 #include <tensorflow/c/c_api_experimental.h>
 
 #include "model_impl.h"
+#include "saved_model.h"
 #include "session_config.h"
 #include "signature.h"
 #include "status.h"
@@ -22,8 +23,8 @@ std::string ReadFile(const std::string& path) {
   std::error_code error;
   if (std::filesystem::is_directory(path, error)) {
     throw LoadError(Code::kInvalidArgument,
-                    "\"" + path + "\" is a directory, not a frozen .pb file; "
-                    "freeze it first with `tfreeze freeze`");
+                    "\"" + path + "\" is a directory but not a SavedModel (no saved_model.pb), "
+                    "nor a frozen .pb file");
   }
   std::ifstream file(path, std::ios::binary);
   if (!file) {
@@ -53,7 +54,7 @@ internal::GraphPtr ImportGraph(std::string_view graph_def, const std::string& or
   return graph;
 }
 
-internal::SessionPtr NewSession(TF_Graph* graph, const Options& options) {
+internal::SessionOptionsPtr MakeSessionOptions(const Options& options) {
   internal::SessionOptionsPtr session_options(TF_NewSessionOptions());
   const std::string config = internal::SerializeConfig(options);
   internal::StatusPtr status = internal::NewStatus();
@@ -61,6 +62,12 @@ internal::SessionPtr NewSession(TF_Graph* graph, const Options& options) {
   internal::ThrowIfError(status.get(), "invalid session options");
   // global_jit_level alone does not cluster ops on the CPU; this flag does.
   if (options.xla_jit) TF_SetTfXlaCpuGlobalJit(1);
+  return session_options;
+}
+
+internal::SessionPtr NewSession(TF_Graph* graph, const Options& options) {
+  internal::SessionOptionsPtr session_options = MakeSessionOptions(options);
+  internal::StatusPtr status = internal::NewStatus();
   internal::SessionPtr session(TF_NewSession(graph, session_options.get(), status.get()));
   internal::ThrowIfError<LoadError>(status.get(), "could not create a TensorFlow session");
   return session;
@@ -121,6 +128,7 @@ Model& Model::operator=(Model&&) noexcept = default;
 Model::~Model() = default;
 
 Model Model::Load(const std::string& path, const Options& options) {
+  if (internal::IsSavedModelDir(path)) return LoadSavedModel(path, options);
   return Build(ReadFile(path), "\"" + path + "\"", options);
 }
 
@@ -135,7 +143,30 @@ Model Model::Build(std::string_view graph_def, const std::string& origin,
   impl->graph = ImportGraph(graph_def, origin, device);
   impl->signature = internal::ReadSignature(impl->graph.get(), origin);
   impl->session = NewSession(impl->graph.get(), options);
-  CheckDevice(impl->session.get(), options.device, device);
+  return Finish(std::move(impl), options);
+}
+
+Model Model::LoadSavedModel(const std::string& directory, const Options& options) {
+  const std::string origin = "SavedModel \"" + directory + "\"";
+  auto impl = std::make_unique<Impl>();
+  impl->graph.reset(TF_NewGraph());
+  internal::SessionOptionsPtr session_options = MakeSessionOptions(options);
+  std::vector<const char*> tags;
+  for (const auto& tag : options.saved_model_tags) tags.push_back(tag.c_str());
+  internal::BufferPtr meta_graph(TF_NewBuffer());
+  internal::StatusPtr status = internal::NewStatus();
+  impl->session.reset(TF_LoadSessionFromSavedModel(
+      session_options.get(), nullptr, directory.c_str(), tags.data(),
+      static_cast<int>(tags.size()), impl->graph.get(), meta_graph.get(), status.get()));
+  internal::ThrowIfError<LoadError>(status.get(), "could not load " + origin);
+  impl->signature = internal::ParseSavedModelSignature(
+      std::string_view(static_cast<const char*>(meta_graph->data), meta_graph->length),
+      options.saved_model_signature, impl->graph.get(), origin);
+  return Finish(std::move(impl), options);
+}
+
+Model Model::Finish(std::unique_ptr<Impl> impl, const Options& options) {
+  CheckDevice(impl->session.get(), options.device, internal::DeviceName(options.device));
   impl->input_index = internal::IndexNames(impl->signature.inputs);
   impl->output_index = internal::IndexNames(impl->signature.outputs);
   impl->inputs = Infos(impl->signature.inputs);

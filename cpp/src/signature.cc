@@ -29,28 +29,7 @@ std::string SignatureText(TF_Operation* op, const std::string& origin) {
 }
 
 [[noreturn]] void Fail(const std::string& origin, const std::string& problem) {
-  throw LoadError(Code::kDataLoss, origin + ": invalid tfreeze signature: " + problem);
-}
-
-TF_Output BindPort(TF_Graph* graph, const std::string& tensor_name,
-                   const std::string& origin) {
-  const std::size_t colon = tensor_name.rfind(':');
-  if (colon == std::string::npos || colon + 1 == tensor_name.size()) {
-    Fail(origin, "tensor \"" + tensor_name + "\" is not of the form node:index");
-  }
-  const std::string node = tensor_name.substr(0, colon);
-  int index = 0;
-  try {
-    index = std::stoi(tensor_name.substr(colon + 1));
-  } catch (const std::exception&) {
-    Fail(origin, "tensor \"" + tensor_name + "\" has no numeric output index");
-  }
-  TF_Operation* op = TF_GraphOperationByName(graph, node.c_str());
-  if (op == nullptr) Fail(origin, "the graph has no node \"" + node + "\"");
-  if (index < 0 || index >= TF_OperationNumOutputs(op)) {
-    Fail(origin, "node \"" + node + "\" has no output " + std::to_string(index));
-  }
-  return TF_Output{op, index};
+  throw LoadError(Code::kDataLoss, origin + ": invalid signature: " + problem);
 }
 
 BoundTensor ParseEntry(const json& entry, TF_Graph* graph, const std::string& origin) {
@@ -114,6 +93,27 @@ Signature ParseSignature(const std::string& json_text, TF_Graph* graph,
 
 std::string VerifyNode(int test_case, const char* kind, int index) {
   return "tfreeze/verify/" + std::to_string(test_case) + "/" + kind + "/" + std::to_string(index);
+}
+
+TF_Output BindPort(TF_Graph* graph, const std::string& tensor_name,
+                   const std::string& origin) {
+  const std::size_t colon = tensor_name.rfind(':');
+  if (colon == std::string::npos || colon + 1 == tensor_name.size()) {
+    Fail(origin, "tensor \"" + tensor_name + "\" is not of the form node:index");
+  }
+  const std::string node = tensor_name.substr(0, colon);
+  int index = 0;
+  try {
+    index = std::stoi(tensor_name.substr(colon + 1));
+  } catch (const std::exception&) {
+    Fail(origin, "tensor \"" + tensor_name + "\" has no numeric output index");
+  }
+  TF_Operation* op = TF_GraphOperationByName(graph, node.c_str());
+  if (op == nullptr) Fail(origin, "the graph has no node \"" + node + "\"");
+  if (index < 0 || index >= TF_OperationNumOutputs(op)) {
+    Fail(origin, "node \"" + node + "\" has no output " + std::to_string(index));
+  }
+  return TF_Output{op, index};
 }
 
 Signature ReadSignature(TF_Graph* graph, const std::string& origin) {

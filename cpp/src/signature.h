@@ -38,6 +38,9 @@ struct Signature {
   VerifySpec verify;
 };
 
+// The graph output named "node:index"; throws LoadError when it is not there.
+TF_Output BindPort(TF_Graph* graph, const std::string& tensor_name, const std::string& origin);
+
 std::string VerifyNode(int test_case, const char* kind, int index);
 
 // Reads and checks the signature of an imported graph. `origin` names the

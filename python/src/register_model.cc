@@ -126,6 +126,8 @@ void RegisterOptions(py::module_& module) {
       .def_readwrite("gpu_memory_fraction", &Options::gpu_memory_fraction)
       .def_readwrite("visible_devices", &Options::visible_devices)
       .def_readwrite("xla_jit", &Options::xla_jit)
+      .def_readwrite("saved_model_tags", &Options::saved_model_tags)
+      .def_readwrite("saved_model_signature", &Options::saved_model_signature)
       .def_property(
           "config_proto", [](const Options& o) { return py::bytes(o.config_proto); },
           [](Options& o, const py::bytes& value) { o.config_proto = value; });

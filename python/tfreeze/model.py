@@ -61,7 +61,10 @@ class Model:
     """
 
     def __init__(self, path: str | os.PathLike[str], **options: Any) -> None:
-        """Loads ``path``. Options (all keyword, all optional):
+        """Loads ``path``: a frozen .pb, or a SavedModel directory (inputs and
+        outputs then named by the signature's keys, in key order).
+
+        Options (all keyword, all optional):
 
         - ``intra_op_threads``, ``inter_op_threads``: positive thread counts
         - ``device``: "cpu", "cpu:N", "gpu", "gpu:N" (DeviceError if absent)
@@ -69,6 +72,7 @@ class Model:
           ``visible_devices`` ("0,1")
         - ``xla``: XLA JIT compilation (bool)
         - ``config_proto``: serialized tensorflow.ConfigProto bytes for anything else
+        - ``signature``, ``tags``: for SavedModels ("serving_default", ("serve",))
         """
         self._native = _core.Model(os.fspath(path), make_options(**options))
         self._init_specs()
@@ -187,6 +191,8 @@ def make_options(
     visible_devices: str | None = None,
     xla: bool = False,
     config_proto: bytes | None = None,
+    signature: str = "serving_default",
+    tags: list[str] | tuple[str, ...] = ("serve",),
 ) -> Any:
     """The C++ runtime's Options; unknown keywords are a TypeError as usual."""
     for label, value in (
@@ -204,4 +210,6 @@ def make_options(
     options.visible_devices = visible_devices or ""
     options.xla_jit = bool(xla)
     options.config_proto = config_proto or b""
+    options.saved_model_signature = signature
+    options.saved_model_tags = list(tags)
     return options

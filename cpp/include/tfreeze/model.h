@@ -42,7 +42,9 @@ struct Feed {
 
 class Model {
  public:
-  // Throws FileNotFoundError, LoadError.
+  // `path` is a frozen .pb or a SavedModel directory (signature and tags from
+  // `options`; inputs and outputs in signature-key order). Throws
+  // FileNotFoundError, LoadError, DeviceError.
   static Model Load(const std::string& path, const Options& options = {});
   static Model FromBytes(std::string_view graph_def, const Options& options = {});
 
@@ -86,6 +88,8 @@ class Model {
   explicit Model(std::unique_ptr<Impl> impl);
   static Model Build(std::string_view graph_def, const std::string& origin,
                      const Options& options);
+  static Model LoadSavedModel(const std::string& directory, const Options& options);
+  static Model Finish(std::unique_ptr<Impl> impl, const Options& options);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -9,6 +9,7 @@
 #define TFREEZE_OPTIONS_H_
 
 #include <string>
+#include <vector>
 
 namespace tfreeze {
 
@@ -29,6 +30,9 @@ struct Options {
   // XLA JIT compilation of the graph (global_jit_level ON_1). On the CPU this
   // also turns on TensorFlow's process-wide CPU auto-clustering flag.
   bool xla_jit = false;
+  // SavedModel directories only: the MetaGraph tags and the SignatureDef to use.
+  std::vector<std::string> saved_model_tags = {"serve"};
+  std::string saved_model_signature = "serving_default";
   // A serialized tensorflow.ConfigProto for anything else. Fields set above
   // are appended after it, so they win where both set the same field.
   std::string config_proto;
