@@ -51,3 +51,26 @@ TEST(BenchmarkTest, ValidatesFeedsAndOptions) {
 
 }  // namespace
 }  // namespace tfreeze
+
+#include "tfreeze/version.h"
+
+namespace tfreeze {
+namespace {
+
+TEST(VersionTest, ReportsTheTensorFlowItRunsOn) {
+  EXPECT_EQ(std::string(TensorFlowVersion()).rfind("2.", 0), 0u) << TensorFlowVersion();
+  EXPECT_STREQ(TFREEZE_VERSION, "0.1.0");
+}
+
+TEST(ErrorsTest, CodesHaveTensorFlowsNamesAndErrorsCarryThem) {
+  EXPECT_STREQ(CodeName(Code::kInvalidArgument), "INVALID_ARGUMENT");
+  EXPECT_STREQ(CodeName(Code::kFailedPrecondition), "FAILED_PRECONDITION");
+  const ShapeError error("bad shape");
+  EXPECT_EQ(error.code(), Code::kInvalidArgument);
+  EXPECT_STREQ(error.what(), "bad shape");
+  const InputError& as_input = error;  // the hierarchy users catch by
+  EXPECT_STREQ(as_input.what(), "bad shape");
+}
+
+}  // namespace
+}  // namespace tfreeze

@@ -119,3 +119,28 @@ TEST(StringModelTest, StringsGoInAndComeOut) {
 
 }  // namespace
 }  // namespace tfreeze
+
+namespace tfreeze {
+namespace {
+
+TEST(PreparedRunTest, PrepareValidatesOnceAndRunPreparedMatchesRun) {
+  Model model = Model::FromBytes(testing::AffineGraphDef());
+  Tensor x = Tensor::FromVector<float>({1, 3}, {1, 1, 1});
+  const Model::Prepared prepared = model.Prepare({{"x", x}}, {"doubled"});
+  EXPECT_EQ(prepared.input_indices, std::vector<int>{0});
+  EXPECT_EQ(prepared.output_indices, std::vector<int>{1});
+  const auto outputs =
+      model.RunPrepared(prepared.input_indices, prepared.values, prepared.output_indices);
+  EXPECT_EQ(outputs[0].ToVector<float>(), (std::vector<float>{38, 64}));
+  EXPECT_THROW(model.Prepare({{"x", x}}, {"nope"}), UnknownNameError);
+}
+
+TEST(ModelMoveTest, AMovedModelKeepsWorking) {
+  Model first = Model::FromBytes(testing::AffineGraphDef());
+  Model second = std::move(first);
+  Tensor x(DType::kFloat32, {1, 3});
+  EXPECT_EQ(second.Run({{"x", x}})[0].ToVector<float>(), (std::vector<float>{10, 20}));
+}
+
+}  // namespace
+}  // namespace tfreeze
