@@ -162,5 +162,6 @@ def test_demo_runs_end_to_end(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "parity PASS" in result.stdout
+    assert "replayed in C++: PASS" in result.stdout
     assert "tfreeze C++" in result.stdout and "Keras model(x" in result.stdout
     assert (tmp_path / "digits.pb").exists()

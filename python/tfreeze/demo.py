@@ -105,6 +105,12 @@ def run_demo(console: Console, *, workdir: str, epochs: int, threads: int) -> in
         f"test accuracy on {len(x_test)} digits: C++ {cpp_accuracy:.4f}, Keras {keras_accuracy:.4f}"
     )
 
+    verified = cpp.verify()
+    console.print(
+        f"test vectors stored in the .pb, replayed in C++: "
+        f"{'PASS' if verified['passed'] else 'FAIL'} ({verified['cases']} cases, max abs "
+        f"{max(c['max_abs'] for c in verified['checks']):.2g})"
+    )
     parity = check_parity(model, pb_path, inputs={"image": x_test[:64]}, threads=threads)
     console.print(reports.parity_table(parity))
     with console.status("measuring latency"):
@@ -121,4 +127,4 @@ def run_demo(console: Console, *, workdir: str, epochs: int, threads: int) -> in
         f"files: {pb_path} (frozen), {keras_path} (source). Try: "
         f"tfreeze inspect {pb_path}; tfreeze bench {pb_path} --batch 32"
     )
-    return 0 if parity.passed else 1
+    return 0 if parity.passed and verified["passed"] else 1
