@@ -119,28 +119,64 @@ def cmd_parity(args: argparse.Namespace) -> int:
     return 0 if report.passed else 1
 
 
-def cmd_bench(args: argparse.Namespace) -> int:
-    from tfreeze.model import Model
+def _int_list(text: str) -> list[int]:
+    try:
+        values = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated integers, got {text!r}"
+        ) from None
+    if any(value < 1 for value in values):
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return values
 
-    model = Model(
-        args.model,
-        intra_op_threads=args.threads,
-        inter_op_threads=args.threads,
-        device=args.device,
-        xla=args.xla,
-    )
-    stats = model.benchmark(
-        batch_size=args.batch,
-        warmup=args.warmup,
-        iterations=args.iterations,
-        max_seconds=args.max_seconds,
-    )
-    stats.pop("samples_us")
-    stats.update(batch_size=args.batch, threads=args.threads)
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from rich.progress import Progress
+
+    from tfreeze import bench
+
+    runners = ["tfreeze", *(_names(args.compare) or [])]
+    threads = args.threads or [None]
+    total = len(runners) * len(args.batch) * len(threads)
+    with Progress(console=_console, transient=True, disable=args.json) as progress:
+        task = progress.add_task("benchmarking", total=total)
+
+        def advance(label: str) -> None:
+            progress.update(task, advance=1, description=label)
+
+        rows = bench.run_bench(
+            args.model,
+            batches=args.batch,
+            threads=threads,
+            runners=runners,
+            source=args.source,
+            warmup=args.warmup,
+            iterations=args.iterations,
+            progress=advance,
+            device=args.device,
+            xla=args.xla,
+        )
+        cold = bench.cold_start(
+            args.model, args.batch[0], [r for r in ("tfreeze", "python") if r in runners]
+        )
+    if args.plot:
+        bench.plot(rows, args.plot)
+    first = rows[0]
+    summary = {
+        **first.stats,
+        "batch_size": first.batch,
+        "threads": first.threads,
+        "rows": [row.as_dict() for row in rows],
+        "cold_start": cold,
+    }
     if args.json:
-        _print_json(stats)
+        _print_json(summary)
     else:
-        _console.print(reports.bench_table(args.model, stats))
+        _console.print(reports.bench_table(args.model, rows))
+        _console.print(reports.cold_start_table(cold))
+        if args.plot:
+            _console.print(f"plot written to {args.plot}")
     return 0
 
 
@@ -216,20 +252,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_parity)
 
-    p = sub.add_parser("bench", help="time a .pb in a C++ loop")
+    p = sub.add_parser("bench", help="time a .pb in a C++ loop, optionally against others")
     p.add_argument("model")
-    p.add_argument("--batch", type=_positive, default=1)
-    p.add_argument("--iterations", type=_positive, default=200)
-    p.add_argument("--warmup", type=int, default=10)
-    p.add_argument("--max-seconds", type=float, default=0.0)
+    p.add_argument("--batch", type=_int_list, default=[1], help="batch sizes, e.g. 1,8,32")
     p.add_argument(
         "--threads",
-        type=_positive,
+        type=_int_list,
         default=None,
-        help="intra- and inter-op threads (default: TensorFlow decides)",
+        help="intra- and inter-op thread counts, e.g. 1,2 (default: TensorFlow's)",
     )
+    p.add_argument("--compare", help="also measure: python, onnxruntime, keras (comma-separated)")
+    p.add_argument("--source", help="the .keras model the .pb came from (for keras)")
+    p.add_argument("--iterations", type=_positive, default=200)
+    p.add_argument("--warmup", type=int, default=10)
     p.add_argument("--device", help="cpu, cpu:N, gpu, gpu:N (default: TensorFlow places ops)")
     p.add_argument("--xla", action="store_true", help="compile the graph with XLA's JIT")
+    p.add_argument("--plot", metavar="FILE.png", help="latency distribution and batch curve")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_bench)
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
-__all__ = ["random_array"]
+__all__ = ["concrete_shape", "random_array", "random_feeds_for"]
 
 _WORDS = np.array(["the", "cat", "sat", "on", "a", "mat", "tfreeze", "graph"], dtype=object)
 
@@ -38,3 +38,26 @@ def random_array(
     if np.issubdtype(dtype, np.integer):
         return rng.integers(0, 10, size=shape).astype(dtype)
     return rng.standard_normal(shape).astype(dtype)
+
+
+def random_feeds_for(
+    entries: Any, *, batch_size: int = 1, seed: int = 0, rng: np.random.Generator | None = None
+) -> dict[str, np.ndarray]:
+    """Random feeds for signature entries (IOEntry: dtype names, -1 for open dims)."""
+    from tfreeze.model import numpy_dtype
+
+    rng = rng if rng is not None else np.random.default_rng(seed)
+    return {
+        entry.name: random_array(
+            _EntrySpec(numpy_dtype(entry.dtype), tuple(None if d < 0 else d for d in entry.shape)),
+            rng,
+            batch_size=batch_size,
+        )
+        for entry in entries
+    }
+
+
+class _EntrySpec:
+    def __init__(self, dtype: np.dtype, shape: tuple[int | None, ...]) -> None:
+        self.dtype = dtype
+        self.shape = shape

@@ -17,7 +17,7 @@ import numpy as np
 
 from tfreeze.compare import ArrayDiff, compare_arrays
 from tfreeze.errors import FreezeError
-from tfreeze.feeds import random_array
+from tfreeze.feeds import random_feeds_for
 from tfreeze.files import write_atomically
 from tfreeze.graph_edit import add_const_node, add_signature_node, rename_nodes, unique_name
 from tfreeze.keras_io import KerasIO, load_keras_model
@@ -226,7 +226,6 @@ def _verify(
 ) -> tuple[dict[str, list[ArrayDiff]], list[_Case]]:
     """Runs the frozen graph in Python TensorFlow and the model on the same
     random inputs; tracing can silently produce a graph that differs."""
-    from tfreeze.model import numpy_dtype
     from tfreeze.pysession import PythonSession
 
     session = PythonSession.from_bytes(data, intra_op_threads=1, inter_op_threads=1)
@@ -234,10 +233,7 @@ def _verify(
     cases: list[_Case] = []
     rng = np.random.default_rng(0)
     for batch_size in _VERIFY_BATCH_SIZES:
-        feeds = {
-            e.name: random_array(_SpecView(e, numpy_dtype), rng, batch_size=batch_size)
-            for e in signature.inputs
-        }
+        feeds = random_feeds_for(signature.inputs, batch_size=batch_size, rng=rng)
         frozen_out = session.run(feeds)
         model_out = [np.asarray(t) for t in io.call([feeds[e.name] for e in signature.inputs])]
         cases.append(([feeds[e.name] for e in signature.inputs], model_out))
@@ -280,11 +276,3 @@ def _store_test_vectors(
     signed = dataclasses.replace(signature, verify={"cases": stored, "rtol": rtol, "atol": atol})
     add_signature_node(graph_def, signed)
     return signed
-
-
-class _SpecView:
-    """An IOEntry seen as a TensorSpec (numpy dtype, None for open dims)."""
-
-    def __init__(self, entry: IOEntry, to_numpy: Any) -> None:
-        self.dtype = to_numpy(entry.dtype)
-        self.shape = tuple(None if d < 0 else d for d in entry.shape)

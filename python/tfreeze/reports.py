@@ -13,6 +13,7 @@ from tfreeze.parity import ParityReport
 
 __all__ = [
     "bench_table",
+    "cold_start_table",
     "freeze_report_dict",
     "latency_table",
     "outputs_table",
@@ -126,14 +127,54 @@ def verify_table(path: str, report: dict[str, Any]) -> Table:
     return table
 
 
-def bench_table(path: str, stats: dict[str, Any]) -> Table:
-    table = Table(title=f"{path}: C++ latency, batch {stats['batch_size']}")
-    for column in ("p50 µs", "p90 µs", "p99 µs", "mean µs", "stddev µs", "runs"):
-        table.add_column(column, justify="right")
-    table.add_row(
-        *(f"{stats[k]:.1f}" for k in ("p50_us", "p90_us", "p99_us", "mean_us", "stddev_us")),
-        str(stats["iterations"]),
-    )
+def bench_table(path: str, rows: list[Any]) -> Table:
+    """One row per runner, batch and thread count; ratios against tfreeze's p50."""
+    table = Table(title=f"{path}: latency (µs)")
+    for column in (
+        "runner",
+        "batch",
+        "threads",
+        "p50",
+        "p90",
+        "p99",
+        "mean",
+        "stddev",
+        "items/s",
+        "× tfreeze",
+    ):
+        table.add_column(column, justify="left" if column == "runner" else "right")
+    baseline = {(r.batch, r.threads): r.stats["p50_us"] for r in rows if r.runner == "tfreeze"}
+    for row in rows:
+        stats = row.stats
+        table.add_row(
+            row.runner,
+            str(row.batch),
+            str(row.threads or "auto"),
+            *(f"{stats[k]:.1f}" for k in ("p50_us", "p90_us", "p99_us", "mean_us", "stddev_us")),
+            f"{row.throughput:,.0f}",
+            f"{stats['p50_us'] / baseline[(row.batch, row.threads)]:.2f}",
+        )
+    return table
+
+
+def cold_start_table(cold: dict[str, dict[str, float]]) -> Table:
+    table = Table(title="cold start, fresh process each")
+    for column in (
+        "runner",
+        "load ms",
+        "first run ms",
+        "process start → first result ms",
+        "peak RSS MB",
+    ):
+        table.add_column(column, justify="left" if column == "runner" else "right")
+    for runner, figures in cold.items():
+        table.add_row(
+            runner,
+            f"{figures['load_ms']:.0f}",
+            f"{figures['first_run_ms']:.0f}",
+            f"{figures['process_to_first_result_ms']:.0f}",
+            f"{figures['peak_rss_mb']:.0f}",
+        )
     return table
 
 

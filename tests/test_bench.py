@@ -1,0 +1,73 @@
+"""`tfreeze bench`: comparisons in one run, sweeps, cold start, plot."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tfreeze import bench
+
+
+def tfreeze_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "tfreeze", *args], capture_output=True, text=True)
+
+
+def test_compare_all_runners_with_sweeps_and_plot(frozen, tmp_path):
+    item = frozen("mlp")
+    item.model.save(tmp_path / "mlp.keras")
+    result = tfreeze_cli(
+        "bench",
+        str(item.path),
+        "--batch",
+        "1,4",
+        "--threads",
+        "1,2",
+        "--compare",
+        "python,onnxruntime,keras",
+        "--source",
+        str(tmp_path / "mlp.keras"),
+        "--iterations",
+        "20",
+        "--plot",
+        str(tmp_path / "bench.png"),
+        "--json",
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    rows = report["rows"]
+    assert len(rows) == 4 * 2 * 2  # runners x batches x thread counts
+    assert {r["runner"] for r in rows} == {"tfreeze", "python", "onnxruntime", "keras"}
+    assert {(r["batch"], r["threads"]) for r in rows} == {(1, 1), (4, 1), (1, 2), (4, 2)}
+    for row in rows:
+        assert row["iterations"] == 20 and 0 < row["p50_us"] <= row["p99_us"]
+        assert row["throughput_per_s"] == pytest.approx(row["batch"] * 1e6 / row["mean_us"])
+    assert report["p50_us"] == rows[0]["p50_us"] and report["batch_size"] == 1
+    assert (tmp_path / "bench.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    cold = report["cold_start"]
+    assert set(cold) == {"tfreeze", "python"}
+    for figures in cold.values():
+        assert figures["load_ms"] > 0 and figures["peak_rss_mb"] > 10
+        assert figures["process_to_first_result_ms"] > figures["load_ms"]
+
+
+def test_cold_start_of_tfreeze_does_not_import_tensorflow_python(frozen):
+    cold = bench.cold_start(frozen("mlp").path, 1, ["tfreeze", "python"])
+    # The C++ runtime skips TensorFlow's Python import: faster and smaller.
+    assert cold["tfreeze"]["load_ms"] < cold["python"]["load_ms"]
+    assert cold["tfreeze"]["peak_rss_mb"] < cold["python"]["peak_rss_mb"]
+
+
+def test_bad_runner_and_missing_source_are_clear(frozen):
+    bad = tfreeze_cli("bench", str(frozen("mlp").path), "--compare", "tflite")
+    assert bad.returncode == 2
+    assert "unknown runner 'tflite'; choose from: tfreeze, python, onnxruntime, keras" in bad.stderr
+    no_source = tfreeze_cli("bench", str(frozen("mlp").path), "--compare", "keras")
+    assert no_source.returncode == 2 and "needs the source model" in no_source.stderr
+
+
+def test_batch_list_must_be_positive_integers(frozen):
+    result = tfreeze_cli("bench", str(frozen("mlp").path), "--batch", "1,x")
+    assert result.returncode == 2 and "comma-separated integers" in result.stderr
