@@ -198,6 +198,44 @@ def test_installed_tfreeze_bench_runs_a_saved_model(prefix, tmp_path):
 
 
 @pytest.mark.slow
+def test_installed_tfreeze_bench_takes_a_tuned_config(prefix, frozen, tmp_path):
+    config = tmp_path / "tuned.json"
+    config.write_text(
+        json.dumps(
+            {
+                "format": "tfreeze.config",
+                "version": 1,
+                "options": {
+                    "intra_op_threads": 1,
+                    "inter_op_threads": 1,
+                    "graph_optimizations": False,
+                },
+            }
+        )
+    )
+    report = json.loads(
+        run(
+            prefix / "bin" / "tfreeze-bench",
+            frozen("mlp").path,
+            "--config",
+            config,
+            "--max_runs",
+            "10",
+            "--json",
+        )
+    )
+    assert report["iterations"] == 10
+    config.write_text(json.dumps({"format": "tfreeze.config", "options": {"cores": 1}}))
+    result = subprocess.run(
+        [str(prefix / "bin" / "tfreeze-bench"), str(frozen("mlp").path), "--config", str(config)],
+        capture_output=True,
+        text=True,
+        env=ENV,
+    )
+    assert result.returncode == 2 and 'unknown option "cores"' in result.stderr
+
+
+@pytest.mark.slow
 def test_installed_tools_report_a_missing_gpu(prefix, frozen):
     result = subprocess.run(
         [str(prefix / "bin" / "tfreeze-bench"), str(frozen("mlp").path), "--device", "gpu:0"],

@@ -47,3 +47,26 @@ def test_application_zoo_parity(zoo_frozen, name):
     model, path = zoo_frozen(name)
     assert_parity(model, path, batch_size=2, rtol=RTOL, atol=ATOL)
     assert tfreeze.Model(path).verify()["passed"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(ZOO))
+def test_bench_compares_and_plots_every_zoo_model(zoo_frozen, name, tmp_path):
+    from tfreeze import bench
+
+    model, path = zoo_frozen(name)
+    rows = bench.run_bench(
+        str(path),
+        batches=[1],
+        threads=[1],
+        runners=["tfreeze", "python", "onnxruntime", "keras"],
+        source=model,
+        warmup=1,
+        iterations=3,
+    )
+    assert [r.runner for r in rows] == ["tfreeze", "python", "onnxruntime", "keras"]
+    assert rows[0].error is None and rows[0].stats["iterations"] == 3
+    for row in rows[1:]:  # a comparison may be impossible (tf2onnx lacks an op): then it says so
+        assert (row.error is None and row.stats["p50_us"] > 0) or row.error
+    bench.plot(rows, str(tmp_path / "plot.png"))
+    assert (tmp_path / "plot.png").stat().st_size > 10_000

@@ -23,6 +23,8 @@ constexpr int kGpuVisibleDevicesField = 5;   // GPUOptions.visible_device_list
 constexpr int kOptimizerOptionsField = 3;    // GraphOptions.optimizer_options
 constexpr int kGlobalJitLevelField = 5;      // OptimizerOptions.global_jit_level
 constexpr int kJitOn1 = 1;                   // OptimizerOptions.GlobalJitLevel.ON_1
+constexpr int kRewriteOptionsField = 10;     // GraphOptions.rewrite_options
+constexpr int kDisableMetaOptimizerField = 19;  // RewriterConfig.disable_meta_optimizer
 
 enum WireType { kVarint = 0, kFixed64 = 1, kLengthDelimited = 2 };
 
@@ -103,13 +105,18 @@ std::string SerializeConfig(const Options& options) {
   if (!gpu.empty()) AppendBytes(kGpuOptionsField, gpu, &config);
   // A chosen device should not fail on ops that only have CPU kernels.
   if (!DeviceName(options.device).empty()) AppendInt(kAllowSoftPlacementField, 1, &config);
+  std::string graph;
   if (options.xla_jit) {
     std::string optimizer;
     AppendInt(kGlobalJitLevelField, kJitOn1, &optimizer);
-    std::string graph;
     AppendBytes(kOptimizerOptionsField, optimizer, &graph);
-    AppendBytes(kGraphOptionsField, graph, &config);
   }
+  if (!options.graph_optimizations) {
+    std::string rewrite;
+    AppendInt(kDisableMetaOptimizerField, 1, &rewrite);
+    AppendBytes(kRewriteOptionsField, rewrite, &graph);
+  }
+  if (!graph.empty()) AppendBytes(kGraphOptionsField, graph, &config);
   return config;
 }
 

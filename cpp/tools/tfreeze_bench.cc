@@ -73,6 +73,7 @@ int main(int argc, char** argv) {
   int max_runs = 1000;
   double max_time = 10.0;
   std::string device;
+  std::string config;
   bool xla = false;
   bool json = false;
   app.add_option("model,--graph", model_path, "frozen .pb written by `tfreeze freeze`")
@@ -87,6 +88,7 @@ int main(int argc, char** argv) {
   app.add_option("--max_time", max_time, "seconds of timed runs at most (0: no limit)")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--device", device, "cpu, cpu:N, gpu, gpu:N (default: TensorFlow places ops)");
+  app.add_option("--config", config, "a config file written by `tfreeze tune`");
   app.add_flag("--xla", xla, "compile the graph with XLA's JIT");
   app.add_flag("--json", json, "print JSON");
   CLI11_PARSE(app, argc, argv);
@@ -95,6 +97,7 @@ int main(int argc, char** argv) {
     tfreeze::Options options;
     options.intra_op_threads = options.inter_op_threads = threads;
     options.device = device;
+    if (!config.empty()) options = tfreeze::LoadOptionsFile(config, options);
     options.xla_jit = xla;
     const auto load_start = Clock::now();
     const tfreeze::Model model = tfreeze::Model::Load(model_path, options);

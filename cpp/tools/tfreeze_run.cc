@@ -78,6 +78,7 @@ int main(int argc, char** argv) {
   std::string output_dir = ".";
   int threads = 0;
   std::string device;
+  std::string config;
   bool json = false;
   app.add_option("model", model_path, "frozen .pb written by `tfreeze freeze`")->required();
   bool verify = false;
@@ -88,6 +89,7 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "intra- and inter-op threads (0: TensorFlow decides)")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--device", device, "cpu, cpu:N, gpu, gpu:N (default: TensorFlow places ops)");
+  app.add_option("--config", config, "a config file written by `tfreeze tune`");
   app.add_flag("--json", json, "print a JSON summary instead of text");
   CLI11_PARSE(app, argc, argv);
 
@@ -95,6 +97,7 @@ int main(int argc, char** argv) {
     tfreeze::Options options;
     options.intra_op_threads = options.inter_op_threads = threads;
     options.device = device;
+    if (!config.empty()) options = tfreeze::LoadOptionsFile(config, options);
     const tfreeze::Model model = tfreeze::Model::Load(model_path, options);
     if (verify) return PrintVerify(model.Verify(), json);
     if (input_specs.empty()) {

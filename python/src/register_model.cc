@@ -126,11 +126,14 @@ void RegisterOptions(py::module_& module) {
       .def_readwrite("gpu_memory_fraction", &Options::gpu_memory_fraction)
       .def_readwrite("visible_devices", &Options::visible_devices)
       .def_readwrite("xla_jit", &Options::xla_jit)
+      .def_readwrite("graph_optimizations", &Options::graph_optimizations)
       .def_readwrite("saved_model_tags", &Options::saved_model_tags)
       .def_readwrite("saved_model_signature", &Options::saved_model_signature)
       .def_property(
           "config_proto", [](const Options& o) { return py::bytes(o.config_proto); },
           [](Options& o, const py::bytes& value) { o.config_proto = value; });
+  module.def("load_options_file", &LoadOptionsFile, py::arg("path"), py::arg("base"),
+             "Options from a `tfreeze tune` config file, on top of `base`.");
   module.def(
       "serialize_config",
       [](const Options& options) { return py::bytes(internal::SerializeConfig(options)); },

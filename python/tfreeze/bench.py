@@ -20,7 +20,7 @@ import numpy as np
 from tfreeze.latency import time_python_loop
 from tfreeze.model import Model
 
-__all__ = ["RUNNERS", "BenchRow", "cold_start", "run_bench"]
+__all__ = ["RUNNERS", "BenchRow", "cold_start", "measure_runner", "plot", "run_bench"]
 
 RUNNERS = ("tfreeze", "python", "onnxruntime", "keras")
 
@@ -32,20 +32,19 @@ class BenchRow:
     threads: int | None
     stats: dict[str, Any]
     samples_us: list[float] = field(default_factory=list)
+    error: str | None = None  # a comparison runner that could not run this model
 
     @property
     def throughput(self) -> float:
         """Items per second at the mean latency."""
-        return self.batch * 1e6 / self.stats["mean_us"] if self.stats["mean_us"] else 0.0
+        mean = self.stats.get("mean_us", 0)
+        return self.batch * 1e6 / mean if mean else 0.0
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "runner": self.runner,
-            "batch": self.batch,
-            "threads": self.threads,
-            **self.stats,
-            "throughput_per_s": self.throughput,
-        }
+        base = {"runner": self.runner, "batch": self.batch, "threads": self.threads}
+        if self.error:
+            return {**base, "error": self.error}
+        return {**base, **self.stats, "throughput_per_s": self.throughput}
 
 
 def _check_runners(runners: Iterable[str], source: Any) -> list[str]:
@@ -95,7 +94,7 @@ def _onnx_step(path: str, model: Model, feeds: dict, threads: int | None) -> Cal
     return lambda: session.run(None, onnx_feeds)
 
 
-def _measure(
+def measure_runner(
     runner: str,
     path: str,
     model: Model,
@@ -150,12 +149,42 @@ def run_bench(
             for runner in chosen:
                 if progress:
                     progress(f"{runner}, batch {batch}, threads {thread_count or 'auto'}")
-                stats = _measure(
-                    runner, path, model, source, feeds, thread_count, warmup, iterations
+                rows.append(
+                    _row(
+                        runner, path, model, source, feeds, thread_count, batch, warmup, iterations
+                    )
                 )
-                samples = stats.pop("samples_us")
-                rows.append(BenchRow(runner, batch, thread_count, stats, samples))
     return rows
+
+
+def _row(
+    runner: str,
+    path: str,
+    model: Model,
+    source: Any,
+    feeds: dict,
+    threads: int | None,
+    batch: int,
+    warmup: int,
+    iterations: int,
+) -> BenchRow:
+    try:
+        stats = measure_runner(runner, path, model, source, feeds, threads, warmup, iterations)
+    except Exception as error:
+        if runner == "tfreeze":
+            raise
+        # A comparison that cannot run this model (tf2onnx has no converter for
+        # an op, say) is reported, not fatal: tfreeze's own figures still stand.
+        reason = str(error).strip().splitlines()
+        return BenchRow(
+            runner,
+            batch,
+            threads,
+            {},
+            error=f"{type(error).__name__}: {reason[0] if reason else ''}"[:200],
+        )
+    samples = stats.pop("samples_us")
+    return BenchRow(runner, batch, threads, stats, samples)
 
 
 def _set_eager_threads(threads: int | None) -> None:
@@ -200,6 +229,7 @@ def plot(rows: list[BenchRow], destination: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    rows = [row for row in rows if not row.error]
     runners = list(dict.fromkeys(row.runner for row in rows))
     first_threads = rows[0].threads
     rows = [row for row in rows if row.threads == first_threads]

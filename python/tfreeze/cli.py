@@ -180,6 +180,36 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_tune(args: argparse.Namespace) -> int:
+    from rich.progress import Progress
+
+    from tfreeze import tune
+
+    with Progress(console=_console, transient=True, disable=args.json) as progress:
+        task = progress.add_task("tuning", total=None)
+        result = tune.tune(
+            args.model,
+            batch=args.batch,
+            iterations=args.iterations,
+            progress=lambda label: progress.update(task, description=label),
+        )
+    document = tune.write_config(result, args.output, model=args.model, batch=args.batch)
+    if args.json:
+        _print_json(document)
+    else:
+        _console.print(reports.tune_table(args.model, result))
+        _console.print(
+            f"wrote {args.output}: use tfreeze.Model(path, config={args.output!r}), "
+            f"`--config {args.output}`, or tfreeze::LoadOptionsFile in C++"
+        )
+        for name, value in result.best.environment.items():
+            _console.print(
+                f"[yellow]start the process with {name}={value}[/yellow] "
+                "(TensorFlow reads it at start-up)"
+            )
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from tfreeze.demo import run_demo
 
@@ -267,9 +297,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--warmup", type=int, default=10)
     p.add_argument("--device", help="cpu, cpu:N, gpu, gpu:N (default: TensorFlow places ops)")
     p.add_argument("--xla", action="store_true", help="compile the graph with XLA's JIT")
+    p.add_argument("--config", help="a config file written by `tfreeze tune`")
     p.add_argument("--plot", metavar="FILE.png", help="latency distribution and batch curve")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_bench)
+
+    p = sub.add_parser("tune", help="find the fastest session configuration for a .pb")
+    p.add_argument("model")
+    p.add_argument("--batch", type=_positive, default=1)
+    p.add_argument("--iterations", type=_positive, default=300, help="timed runs per trial")
+    p.add_argument("-o", "--output", default="tfreeze-config.json", help="config file to write")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_tune)
 
     p = sub.add_parser("demo", help="train, freeze, run from C++, print parity and latency")
     p.add_argument("--workdir", default=os.path.join("build", "demo"))

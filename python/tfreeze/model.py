@@ -73,6 +73,8 @@ class Model:
         - ``xla``: XLA JIT compilation (bool)
         - ``config_proto``: serialized tensorflow.ConfigProto bytes for anything else
         - ``signature``, ``tags``: for SavedModels ("serving_default", ("serve",))
+        - ``graph_optimizations``: Grappler at session start (default True)
+        - ``config``: a file written by ``tfreeze tune``; its settings win
         """
         self._native = _core.Model(os.fspath(path), make_options(**options))
         self._init_specs()
@@ -193,6 +195,8 @@ def make_options(
     config_proto: bytes | None = None,
     signature: str = "serving_default",
     tags: list[str] | tuple[str, ...] = ("serve",),
+    graph_optimizations: bool = True,
+    config: str | os.PathLike[str] | None = None,
 ) -> Any:
     """The C++ runtime's Options; unknown keywords are a TypeError as usual."""
     for label, value in (
@@ -212,4 +216,25 @@ def make_options(
     options.config_proto = config_proto or b""
     options.saved_model_signature = signature
     options.saved_model_tags = list(tags)
+    options.graph_optimizations = bool(graph_optimizations)
+    if config is not None:
+        options = _core.load_options_file(os.fspath(config), options)
+        _warn_about_environment(config)
     return options
+
+
+def _warn_about_environment(config: str | os.PathLike[str]) -> None:
+    """TensorFlow reads variables such as TF_ENABLE_ONEDNN_OPTS when it loads:
+    a tuned setting that is not already in force cannot be applied now."""
+    import json
+    import warnings
+
+    with open(config) as file:
+        wanted = json.load(file).get("environment", {})
+    for name, value in wanted.items():
+        if os.environ.get(name) != value:
+            warnings.warn(
+                f"{os.fspath(config)} was tuned with {name}={value}, which TensorFlow reads at "
+                f"start-up; set it in the environment that starts this process",
+                stacklevel=3,
+            )

@@ -20,6 +20,7 @@ __all__ = [
     "parity_table",
     "print_freeze_report",
     "signature_table",
+    "tune_table",
     "verify_table",
 ]
 
@@ -146,6 +147,15 @@ def bench_table(path: str, rows: list[Any]) -> Table:
     baseline = {(r.batch, r.threads): r.stats["p50_us"] for r in rows if r.runner == "tfreeze"}
     for row in rows:
         stats = row.stats
+        if row.error:
+            table.add_row(
+                row.runner,
+                str(row.batch),
+                str(row.threads or "auto"),
+                f"[red]could not run: {row.error}[/red]",
+                *[""] * 6,
+            )
+            continue
         table.add_row(
             row.runner,
             str(row.batch),
@@ -154,6 +164,23 @@ def bench_table(path: str, rows: list[Any]) -> Table:
             f"{row.throughput:,.0f}",
             f"{stats['p50_us'] / baseline[(row.batch, row.threads)]:.2f}",
         )
+    return table
+
+
+def tune_table(path: str, result: Any) -> Table:
+    table = Table(title=f"{path}: tuning trials (p50 µs, fresh process each)")
+    for column in ("configuration", "p50 µs", "× default"):
+        table.add_column(column, justify="left" if column == "configuration" else "right")
+    for trial in result.trials:
+        marker = " [green]← best[/green]" if trial is result.best else ""
+        if trial.error:
+            table.add_row(trial.label(), f"[red]{trial.error}[/red]", "-")
+        else:
+            table.add_row(
+                trial.label() + marker,
+                f"{trial.p50_us:.1f}",
+                f"{trial.p50_us / result.default.p50_us:.2f}",
+            )
     return table
 
 

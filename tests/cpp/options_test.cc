@@ -89,3 +89,53 @@ TEST(SessionConfigTest, DeviceNames) {
 
 }  // namespace
 }  // namespace tfreeze
+
+#include <cstdio>
+#include <fstream>
+
+namespace tfreeze {
+namespace {
+
+std::string WriteConfig(const std::string& text) {
+  const std::string path = ::testing::TempDir() + "/tuned.json";
+  std::ofstream(path) << text;
+  return path;
+}
+
+TEST(OptionsFileTest, ReadsTunedOptionsOverABase) {
+  Options base;
+  base.device = "cpu";
+  const Options options = LoadOptionsFile(
+      WriteConfig(R"({"format": "tfreeze.config", "version": 1,
+        "options": {"intra_op_threads": 1, "inter_op_threads": 2, "xla": false,
+                    "graph_optimizations": false},
+        "environment": {"TF_ENABLE_ONEDNN_OPTS": "0"}})"),
+      base);
+  EXPECT_EQ(options.intra_op_threads, 1);
+  EXPECT_EQ(options.inter_op_threads, 2);
+  EXPECT_FALSE(options.graph_optimizations);
+  EXPECT_EQ(options.device, "cpu");
+  EXPECT_EQ(RunAffine(options), (std::vector<float>{19, 32}));
+}
+
+TEST(OptionsFileTest, BadFilesNameTheProblem) {
+  EXPECT_THROW(LoadOptionsFile("/no/such/tuned.json"), Error);
+  try {
+    LoadOptionsFile(WriteConfig(R"({"format": "tfreeze.config", "options": {"threads": 2}})"));
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("unknown option \"threads\""), std::string::npos);
+  }
+  EXPECT_THROW(LoadOptionsFile(WriteConfig(R"({"options": {}})")), Error);
+  EXPECT_THROW(LoadOptionsFile(WriteConfig("not json")), Error);
+}
+
+TEST(SessionConfigTest, GraphOptimizationsOffDisablesTheMetaOptimizer) {
+  Options options;
+  options.graph_optimizations = false;
+  // graph_options (10) { rewrite_options (10) { disable_meta_optimizer (19): true } }
+  EXPECT_EQ(internal::SerializeConfig(options), std::string("\x52\x05\x52\x03\x98\x01\x01", 7));
+}
+
+}  // namespace
+}  // namespace tfreeze

@@ -30,6 +30,9 @@ struct Options {
   // XLA JIT compilation of the graph (global_jit_level ON_1). On the CPU this
   // also turns on TensorFlow's process-wide CPU auto-clustering flag.
   bool xla_jit = false;
+  // Grappler's graph optimizations when the session starts (on by default;
+  // off can load faster and, for some small graphs, run faster).
+  bool graph_optimizations = true;
   // SavedModel directories only: the MetaGraph tags and the SignatureDef to use.
   std::vector<std::string> saved_model_tags = {"serve"};
   std::string saved_model_signature = "serving_default";
@@ -37,6 +40,12 @@ struct Options {
   // are appended after it, so they win where both set the same field.
   std::string config_proto;
 };
+
+// Reads a config file written by `tfreeze tune` (JSON; see docs/benchmarks.md)
+// on top of `base`. The file's "environment" (e.g. TF_ENABLE_ONEDNN_OPTS) is
+// not applied: TensorFlow reads it when it loads, so it belongs in the
+// environment that starts the program. Throws Error naming the bad field.
+Options LoadOptionsFile(const std::string& path, Options base = {});
 
 }  // namespace tfreeze
 
