@@ -141,9 +141,9 @@ def test_keras_file_source(tmp_path):
 
 def test_unsupported_and_missing_sources_are_clear(tmp_path):
     (tmp_path / "model.onnx").write_bytes(b"x")
-    with pytest.raises(tfreeze.FreezeError, match="supported sources are"):
+    with pytest.raises(tfreeze.FreezeError, match="tfreeze takes"):
         tfreeze.freeze(str(tmp_path / "model.onnx"), tmp_path / "m.pb")
     with pytest.raises(FileNotFoundError, match="does not exist"):
         tfreeze.freeze(str(tmp_path / "nope.keras"), tmp_path / "m.pb")
-    with pytest.raises(tfreeze.FreezeError, match="supported sources are"):
+    with pytest.raises(tfreeze.FreezeError, match="tfreeze takes"):
         tfreeze.freeze(42, tmp_path / "m.pb")

@@ -104,6 +104,21 @@ void CheckDevice(TF_Session* session, const std::string& requested, const std::s
                              : ""));
 }
 
+// State the graph fills itself, such as hash tables, must be filled once
+// before any Run; TensorFlow's own loaders run such ops the same way.
+void RunInitOps(TF_Session* session, const std::vector<TF_Operation*>& init_ops) {
+  if (init_ops.empty()) return;
+  std::string names;
+  for (TF_Operation* op : init_ops) {
+    names += (names.empty() ? "" : ", ") + std::string(TF_OperationName(op));
+  }
+  internal::StatusPtr status = internal::NewStatus();
+  TF_SessionRun(session, nullptr, nullptr, nullptr, 0, nullptr, nullptr, 0, init_ops.data(),
+                static_cast<int>(init_ops.size()), nullptr, status.get());
+  internal::ThrowIfError<LoadError>(status.get(),
+                                    "could not run the model's initializer ops (" + names + ")");
+}
+
 std::vector<TensorInfo> Infos(const std::vector<internal::BoundTensor>& bound) {
   std::vector<TensorInfo> infos;
   for (const auto& tensor : bound) infos.push_back(tensor.info);
@@ -167,6 +182,7 @@ Model Model::LoadSavedModel(const std::string& directory, const Options& options
 
 Model Model::Finish(std::unique_ptr<Impl> impl, const Options& options) {
   CheckDevice(impl->session.get(), options.device, internal::DeviceName(options.device));
+  RunInitOps(impl->session.get(), impl->signature.init_ops);
   impl->input_index = internal::IndexNames(impl->signature.inputs);
   impl->output_index = internal::IndexNames(impl->signature.outputs);
   impl->inputs = Infos(impl->signature.inputs);

@@ -37,6 +37,7 @@ BoundTensor ParseEntry(const json& entry, TF_Graph* graph, const std::string& or
   bound.info.name = entry.at("name").get<std::string>();
   bound.info.dtype = DTypeFromName(entry.at("dtype").get<std::string>());
   bound.info.shape = entry.at("shape").get<Shape>();
+  bound.info.optional = entry.value("optional", false);
   bound.port = BindPort(graph, entry.at("tensor").get<std::string>(), origin);
   const auto graph_type = static_cast<int>(TF_OperationOutputType(bound.port));
   if (graph_type != static_cast<int>(bound.info.dtype)) {
@@ -45,6 +46,46 @@ BoundTensor ParseEntry(const json& entry, TF_Graph* graph, const std::string& or
                      DTypeName(static_cast<DType>(graph_type)));
   }
   return bound;
+}
+
+// An optional input must have a default; an output has nothing to default.
+void CheckOptional(const Signature& signature, const std::string& origin) {
+  for (const BoundTensor& input : signature.inputs) {
+    if (input.info.optional && std::string(TF_OperationOpType(input.port.oper)) == "Placeholder") {
+      Fail(origin, "input \"" + input.info.name +
+                       "\" is marked optional but its tensor is a Placeholder, which has no "
+                       "default (use PlaceholderWithDefault)");
+    }
+  }
+  for (const BoundTensor& output : signature.outputs) {
+    if (output.info.optional) {
+      Fail(origin, "output \"" + output.info.name + "\" is marked optional");
+    }
+  }
+}
+
+// The "init" names, bound to graph operations now so a typo fails at load.
+std::vector<TF_Operation*> ParseInit(const json& document, TF_Graph* graph,
+                                     const std::string& origin) {
+  std::vector<TF_Operation*> ops;
+  if (!document.contains("init")) return ops;
+  for (const json& name : document.at("init")) {
+    const std::string node = name.get<std::string>();
+    TF_Operation* op = TF_GraphOperationByName(graph, node.c_str());
+    if (op == nullptr) Fail(origin, "the graph has no init node \"" + node + "\"");
+    ops.push_back(op);
+  }
+  return ops;
+}
+
+VerifySpec ParseVerify(const json& document) {
+  VerifySpec spec;
+  if (!document.contains("verify")) return spec;
+  const json& verify = document.at("verify");
+  spec.cases = verify.at("cases").get<int>();
+  spec.rtol = verify.at("rtol").get<double>();
+  spec.atol = verify.at("atol").get<double>();
+  return spec;
 }
 
 std::vector<BoundTensor> ParseList(const json& document, const char* key,
@@ -77,12 +118,9 @@ Signature ParseSignature(const std::string& json_text, TF_Graph* graph,
     signature.inputs = ParseList(document, "inputs", graph, origin);
     signature.outputs = ParseList(document, "outputs", graph, origin);
     if (signature.outputs.empty()) Fail(origin, "it lists no outputs");
-    if (document.contains("verify")) {
-      const json& verify = document.at("verify");
-      signature.verify.cases = verify.at("cases").get<int>();
-      signature.verify.rtol = verify.at("rtol").get<double>();
-      signature.verify.atol = verify.at("atol").get<double>();
-    }
+    CheckOptional(signature, origin);
+    signature.verify = ParseVerify(document);
+    signature.init_ops = ParseInit(document, graph, origin);
     return signature;
   } catch (const json::exception& e) {
     Fail(origin, e.what());

@@ -1,8 +1,9 @@
 // The tfreeze signature stored inside a frozen GraphDef.
 //
 // The freezer adds one Const node, kSignatureNode, holding a JSON document
-// that lists inputs and outputs in model order. No edge touches the node, so
-// TensorFlow ignores it when running; the loader reads it through the C API.
+// that lists inputs and outputs in model order (python/tfreeze/signature.py
+// documents every key). No edge touches the node, so TensorFlow ignores it
+// when running; the loader reads it through the C API.
 #ifndef TFREEZE_SRC_SIGNATURE_H_
 #define TFREEZE_SRC_SIGNATURE_H_
 
@@ -36,6 +37,9 @@ struct Signature {
   std::vector<BoundTensor> inputs;
   std::vector<BoundTensor> outputs;
   VerifySpec verify;
+  // Ops run once as targets when the session starts, before any Run: state
+  // that the graph fills itself, such as hash tables (the document's "init").
+  std::vector<TF_Operation*> init_ops;
 };
 
 // The graph output named "node:index"; throws LoadError when it is not there.

@@ -14,6 +14,27 @@ std::string JoinNames(const std::vector<BoundTensor>& tensors) {
   return names.empty() ? "(none)" : names;
 }
 
+// Names of the inputs whose optional flag equals `optional`, "" when none.
+std::string InputNames(const std::vector<BoundTensor>& inputs, bool optional) {
+  std::string names;
+  for (const auto& input : inputs) {
+    if (input.info.optional != optional) continue;
+    if (!names.empty()) names += ", ";
+    names += input.info.name;
+  }
+  return names;
+}
+
+// `missing input "x"; required inputs are: x, y; optional inputs are: z`, the
+// optional part only when the model has some: they are the ones a caller may skip.
+std::string Missing(const TensorInfo& info, const std::vector<BoundTensor>& inputs) {
+  std::string message =
+      "missing input \"" + info.name + "\"; required inputs are: " + InputNames(inputs, false);
+  const std::string optional = InputNames(inputs, true);
+  if (!optional.empty()) message += "; optional inputs are: " + optional;
+  return message;
+}
+
 bool ShapeFits(const Shape& declared, const Shape& actual) {
   if (declared.size() != actual.size()) return false;
   for (std::size_t i = 0; i < declared.size(); ++i) {
@@ -68,10 +89,7 @@ std::vector<int> CheckFeeds(const std::vector<Feed>& feeds,
     indices.push_back(found->second);
   }
   for (std::size_t i = 0; i < inputs.size(); ++i) {
-    if (!fed[i]) {
-      throw InputError("missing input \"" + inputs[i].info.name +
-                       "\"; every input must be fed: " + JoinNames(inputs));
-    }
+    if (!fed[i] && !inputs[i].info.optional) throw InputError(Missing(inputs[i].info, inputs));
   }
   return indices;
 }

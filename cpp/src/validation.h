@@ -18,9 +18,9 @@ using NameIndex = std::unordered_map<std::string, int>;
 
 NameIndex IndexNames(const std::vector<BoundTensor>& tensors);
 
-// Every input fed exactly once with a matching dtype and shape; returns the
-// input index of each feed. Throws UnknownNameError, DTypeError, ShapeError,
-// InputError.
+// Every required input fed (optional ones may be left to their defaults), none
+// twice, each with a matching dtype and shape; returns the input index of each
+// feed. Throws UnknownNameError, DTypeError, ShapeError, InputError.
 std::vector<int> CheckFeeds(const std::vector<Feed>& feeds,
                             const std::vector<BoundTensor>& inputs,
                             const NameIndex& index);

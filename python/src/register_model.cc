@@ -20,7 +20,8 @@ namespace {
 py::list Describe(const std::vector<TensorInfo>& infos) {
   py::list described;
   for (const TensorInfo& info : infos) {
-    described.append(py::make_tuple(info.name, DTypeName(info.dtype), py::tuple(py::cast(info.shape))));
+    described.append(py::make_tuple(info.name, DTypeName(info.dtype),
+                                    py::tuple(py::cast(info.shape)), info.optional));
   }
   return described;
 }

@@ -31,6 +31,14 @@ class ArrayDiff:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ArrayDiff:
+        fields = dict(data)
+        for key in ("actual_shape", "expected_shape", "worst_index"):
+            if fields.get(key) is not None:
+                fields[key] = tuple(fields[key])
+        return cls(**fields)
+
 
 def _numeric(array: np.ndarray) -> bool:
     return array.dtype.name == "bfloat16" or (

@@ -41,9 +41,21 @@ def random_array(
 
 
 def random_feeds_for(
-    entries: Any, *, batch_size: int = 1, seed: int = 0, rng: np.random.Generator | None = None
+    entries: Any,
+    *,
+    batch_size: int = 1,
+    open_dim: int = 4,
+    seed: int = 0,
+    rng: np.random.Generator | None = None,
+    include_optional: bool = False,
 ) -> dict[str, np.ndarray]:
-    """Random feeds for signature entries (IOEntry: dtype names, -1 for open dims)."""
+    """Random feeds for signature entries (IOEntry: dtype names, -1 for open dims);
+    open dimensions filled as ``random_array`` does.
+
+    Optional inputs are left out unless ``include_optional``: the graph has
+    defaults for them, and random values in what is often a threshold or a
+    flag make a run its users would never make.
+    """
     from tfreeze.model import numpy_dtype
 
     rng = rng if rng is not None else np.random.default_rng(seed)
@@ -52,8 +64,10 @@ def random_feeds_for(
             _EntrySpec(numpy_dtype(entry.dtype), tuple(None if d < 0 else d for d in entry.shape)),
             rng,
             batch_size=batch_size,
+            open_dim=open_dim,
         )
         for entry in entries
+        if include_optional or not getattr(entry, "optional", False)
     }
 
 

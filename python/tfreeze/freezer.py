@@ -1,8 +1,9 @@
-"""Keras 3 model -> one self-describing frozen .pb.
+"""Any TensorFlow/Keras source -> one self-describing, self-verifying .pb.
 
-Stages: load the source, trace it with training=False, convert variables to
-constants, give inputs and outputs the names the user knows, embed the
-signature, check the frozen graph against the model, write atomically.
+Stages: open the source (load, trace, convert variables to constants; see
+``tfreeze.sources``), give inputs and outputs the names the user knows,
+optimize with grappler in a child process, verify the frozen graph against
+the source, store test vectors and the signature, write atomically.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,28 +21,23 @@ from tfreeze.compare import ArrayDiff, compare_arrays
 from tfreeze.errors import FreezeError
 from tfreeze.feeds import random_feeds_for
 from tfreeze.files import write_atomically
-from tfreeze.graph_edit import add_const_node, add_signature_node, rename_nodes, unique_name
-from tfreeze.keras_io import KerasIO, load_keras_model
-from tfreeze.signature import (
-    SIGNATURE_NODE,
-    IOEntry,
-    Signature,
-    is_valid_node_name,
-    verify_node,
-)
+from tfreeze.graph_edit import add_const_node, add_signature_node, claim_node_name
+from tfreeze.signature import SIGNATURE_NODE, IOEntry, Signature, is_valid_node_name, verify_node
+from tfreeze.sources import FreezeOptions, Opened, Stages, kind_of, open_source
+from tfreeze.sources.functions import GRAPH_DEF_LIMIT
 
-__all__ = ["FreezeReport", "freeze"]
+__all__ = ["FreezeOptions", "FreezeReport", "freeze", "freeze_opened"]
 
-# A GraphDef is one protobuf message, and protobuf caps messages at 2 GiB.
-_PROTOBUF_LIMIT = 2**31 - 1
-_VERIFY_BATCH_SIZES = (1, 3)
+# (batch size, size of other open dimensions) of each verification run: more
+# than one of each, since tracing can bake a size into the graph.
+_VERIFY_SIZES = ((1, 4), (3, 6))
 # Test vectors stored in the file: enough to replay, small beside the weights.
 _TEST_VECTOR_BUDGET = 1 << 20
 
 
 @dataclass
 class FreezeReport:
-    """What freeze() wrote and how the frozen graph compared with the model."""
+    """What freeze() wrote and how the frozen graph compared with the source."""
 
     output_path: str
     inputs: list[IOEntry]
@@ -48,49 +45,114 @@ class FreezeReport:
     node_count: int
     byte_size: int
     seconds: float
-    # output name -> difference of the frozen graph from the model, per batch size
+    # output name -> difference of the frozen graph from the source, per verification run
     verification: dict[str, list[ArrayDiff]] = field(default_factory=dict)
+    source_kind: str = ""
+    stages: dict[str, float] = field(default_factory=dict)  # stage -> seconds
+    # {"nodes_before", "nodes_after", "bytes_before", "bytes_after"} when optimized
+    optimization: dict[str, int] | None = None
+    init: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # choices made for the user (guessed names)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def max_abs_diff(self) -> float:
         return max((d.max_abs for diffs in self.verification.values() for d in diffs), default=0.0)
+
+    def to_json(self) -> dict[str, Any]:
+        document = dataclasses.asdict(self)
+        document["inputs"] = [e.to_json() for e in self.inputs]
+        document["outputs"] = [e.to_json() for e in self.outputs]
+        document["verification"] = {
+            name: [d.as_dict() for d in diffs] for name, diffs in self.verification.items()
+        }
+        return document
+
+    @classmethod
+    def from_json(cls, document: dict[str, Any]) -> FreezeReport:
+        fields = dict(document)
+        fields["inputs"] = [IOEntry.from_json(e) for e in document["inputs"]]
+        fields["outputs"] = [IOEntry.from_json(e) for e in document["outputs"]]
+        fields["verification"] = {
+            name: [ArrayDiff.from_dict(d) for d in diffs]
+            for name, diffs in document["verification"].items()
+        }
+        return cls(**fields)
 
 
 def freeze(
     source: Any,
     output_path: str | os.PathLike[str],
     *,
-    input_names: list[str] | None = None,
-    output_names: list[str] | None = None,
-    keep_control_flow: bool = False,
-    verify: bool = True,
-    rtol: float = 1e-5,
-    atol: float = 1e-6,
+    progress: Callable[[str], None] | None = None,
+    **options: Any,
 ) -> FreezeReport:
-    """Freezes a Keras 3 model (object or ``.keras`` path) into ``output_path``.
+    """Freezes ``source`` into ``output_path`` (``.pbtxt``: text, else binary).
 
-    Inputs and outputs keep the model's names and order (dict keys included);
-    ``input_names`` / ``output_names`` replace them, one per input / output in
-    model order. The batch dimension stays open. With ``verify`` the frozen
-    graph is run by Python TensorFlow on random inputs at two batch sizes and
-    compared with the model (FreezeError beyond ``rtol``/``atol``). Nothing is
-    written unless every stage succeeds.
+    ``source``: a Keras 3 model, a ``.keras`` / ``.h5`` file, a SavedModel
+    directory, a TF1 checkpoint (``.meta``, prefix or directory), a GraphDef
+    ``.pb``/``.pbtxt`` (with ``checkpoint=`` when it has variables), a
+    tf.function with an input_signature, a ConcreteFunction or a tf.Module.
+    ``options`` are the fields of :class:`FreezeOptions`: ``input_names`` /
+    ``output_names`` (rename, or for TF1 graphs choose the output nodes, as
+    ``name`` or ``alias=node:0``), ``keep_control_flow``, ``optimize``,
+    ``verify``, ``rtol``/``atol``, ``signature_name``, ``tags``,
+    ``saved_model_loader``, ``checkpoint``, ``clear_devices``,
+    ``variable_allowlist``/``variable_denylist``, ``initializer_nodes``,
+    ``legacy_keras``. ``progress`` is called with each stage's name as it
+    starts. Nothing is written unless every stage succeeds.
     """
-    started = time.perf_counter()
-    io = KerasIO.of(load_keras_model(source))
-    names_in = _replace_names(io.input_names, input_names, "input")
-    names_out = _replace_names(io.output_names, output_names, "output")
-    _check_unique(names_in + names_out)
+    try:
+        settings = FreezeOptions(**options)
+    except TypeError as error:
+        valid = ", ".join(f.name for f in dataclasses.fields(FreezeOptions))
+        raise TypeError(f"{error}; freeze() options are: {valid}") from None
+    stages = Stages(progress)
+    kind = kind_of(source, settings)
+    if kind == "keras2-h5":
+        from tfreeze.sources.legacy_keras import freeze_in_child
 
-    graph_def, frozen = _trace_and_convert(io, names_in, keep_control_flow)
-    signature = _name_and_sign(graph_def, frozen, names_in, names_out, io)
-    data = _serialize(graph_def)
+        report = FreezeReport.from_json(
+            freeze_in_child(os.fspath(source), os.fspath(output_path), settings, stages)
+        )
+        report.stages = {**stages.seconds, **report.stages}
+        return report
+    started = time.perf_counter()
+    opened = open_source(source, kind, settings, stages)
+    try:
+        return freeze_opened(opened, output_path, settings, stages, started)
+    finally:
+        opened.close()
+
+
+def freeze_opened(
+    opened: Opened,
+    output_path: str | os.PathLike[str],
+    options: FreezeOptions,
+    stages: Stages,
+    started: float | None = None,
+) -> FreezeReport:
+    """The stages after opening: names, optimize, verify, sign, write."""
+    started = time.perf_counter() if started is None else started
+    _apply_names(opened, options)
+    with stages("sign"):
+        _bind_names(opened)
+    graph_def, optimization, warnings = _optimize(opened, options, stages)
+    signature = _signature(opened)
     verification: dict[str, list[ArrayDiff]] = {}
-    if verify:
-        verification, cases = _verify(data, signature, io, rtol, atol)
-        signature = _store_test_vectors(graph_def, signature, cases, rtol, atol)
-        data = _serialize(graph_def)
-    write_atomically(output_path, data)
+    if options.verify:
+        with stages("verify"):
+            graph_def, verification, cases, warning = _verify_or_fall_back(
+                graph_def, opened, signature, options
+            )
+        if warning:
+            warnings.append(warning)
+            optimization = None
+        signature = _store_test_vectors(graph_def, signature, cases, options)
+    with stages("write"):
+        add_signature_node(graph_def, signature)
+        data = _serialize(graph_def, text=os.fspath(output_path).endswith(".pbtxt"))
+        write_atomically(output_path, data)
     return FreezeReport(
         output_path=os.fspath(output_path),
         inputs=list(signature.inputs),
@@ -99,165 +161,227 @@ def freeze(
         byte_size=len(data),
         seconds=time.perf_counter() - started,
         verification=verification,
+        source_kind=opened.kind,
+        stages=dict(stages.seconds),
+        optimization=optimization,
+        init=list(opened.init),
+        notes=list(opened.notes),
+        warnings=warnings,
     )
 
 
-def _replace_names(defaults: list[str], given: list[str] | None, kind: str) -> list[str]:
+# ---------------------------------------------------------------------- names
+
+
+def _replace(ports: list[Any], given: list[str] | None, kind: str) -> None:
     if given is None:
-        return defaults
-    given = list(given)
-    if len(given) != len(defaults):
+        return
+    if len(given) != len(ports):
         raise FreezeError(
-            f"{len(given)} {kind} names given for {len(defaults)} {kind}s; the model's "
-            f"{kind}s are, in order: {', '.join(defaults)}"
+            f"{len(given)} {kind} names given for {len(ports)} {kind}s; the model's "
+            f"{kind}s are, in order: {', '.join(p.name for p in ports)}"
         )
-    return given
+    for port, name in zip(ports, given, strict=True):
+        port.name = name
 
 
-def _check_unique(names: list[str]) -> None:
+def _apply_names(opened: Opened, options: FreezeOptions) -> None:
+    _replace(opened.inputs, options.input_names, "input")
+    if not opened.selected_outputs:  # graph sources used output_names to pick nodes
+        _replace(opened.outputs, options.output_names, "output")
+    names = [p.name for p in opened.inputs + opened.outputs]
     for name in names:
-        if not name or name == SIGNATURE_NODE:
+        if not name or name == SIGNATURE_NODE or name.startswith("tfreeze/"):
             raise FreezeError(f"{name!r} cannot name an input or output")
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
         raise FreezeError(f"input and output names must be unique; repeated: {', '.join(repeated)}")
+    for port in opened.inputs:
+        if port.shape is None:
+            raise FreezeError(
+                f"input {port.name!r} has unknown rank; give its Placeholder a shape "
+                "(None for open dimensions) so feeds can be checked"
+            )
 
 
-def _node_names(names: list[str], taken: set[str]) -> list[str]:
-    """Graph node names for user-facing names: invalid characters become '_'."""
-    nodes = []
-    for name in names:
-        node = (
-            name
-            if is_valid_node_name(name)
-            else "".join(c if c.isalnum() or c in "_.-/" else "_" for c in name)
+_PLACEHOLDERS = ("Placeholder", "PlaceholderWithDefault")
+
+
+def _node_name(name: str) -> str:
+    """A graph node name for a user-facing name: invalid characters become '_'."""
+    if is_valid_node_name(name):
+        return name
+    node = "".join(c if c.isalnum() or c in "_.-/" else "_" for c in name)
+    return node if is_valid_node_name(node) else "io_" + node
+
+
+def _bind_names(opened: Opened) -> None:
+    """Makes each input's Placeholder and each output's node carry the user's
+    name, so ``get_tensor_by_name("NAME:0")`` works in plain TensorFlow too."""
+    graph_def = opened.graph_def
+    taken = {node.name for node in graph_def.node}
+    claimed: set[str] = set()
+    ports = opened.inputs + opened.outputs
+
+    def move(moves: dict[str, str]) -> None:
+        for port in ports:
+            node, index = port.tensor.rsplit(":", 1)
+            port.tensor = f"{moves.get(node, node)}:{index}"
+        opened.init[:] = [moves.get(name, name) for name in opened.init]
+
+    outputs = {id(port) for port in opened.outputs}
+    for port in ports:
+        wanted = _node_name(port.name)
+        node, index = port.tensor.rsplit(":", 1)
+        if node == wanted and index == "0":
+            claimed.add(node)
+            continue
+        op = next(n.op for n in graph_def.node if n.name == node)
+        renamable = (
+            index == "0"
+            and node not in claimed
+            and (op in _PLACEHOLDERS or (op == "Identity" and id(port) in outputs))
         )
-        if not is_valid_node_name(node):
-            node = "io_" + node
-        node = unique_name(node, taken)
-        taken.add(node)
-        nodes.append(node)
-    return nodes
+        if renamable:
+            move(claim_node_name(graph_def, node, wanted, taken))
+        else:
+            move(claim_node_name(graph_def, None, wanted, taken))
+            _add_identity(graph_def, wanted, port.tensor, port.dtype)
+            taken.add(wanted)
+            port.tensor = f"{wanted}:0"
+        claimed.add(wanted)
 
 
-def _trace_and_convert(io: KerasIO, names_in: list[str], keep_control_flow: bool) -> tuple:
-    import tensorflow as tf
-    from tensorflow.python.framework.convert_to_constants import (
-        convert_variables_to_constants_v2_as_graph,
-    )
-
-    placeholders = _node_names(names_in, set())
-    specs = [
-        tf.TensorSpec(tuple(t.shape), tf.as_dtype(t.dtype), name=node)
-        for t, node in zip(io.input_tensors, placeholders, strict=True)
-    ]
-
-    def inference(*flat_inputs: Any) -> list[Any]:
-        return io.call(flat_inputs)
-
-    try:
-        concrete = tf.function(inference).get_concrete_function(*specs)
-        frozen, graph_def = convert_variables_to_constants_v2_as_graph(
-            concrete, lower_control_flow=not keep_control_flow
-        )
-    except Exception as error:
-        raise FreezeError(f"could not trace and freeze model {io.model.name!r}: {error}") from error
-    return graph_def, frozen
-
-
-def _entry(name: str, tensor: Any, node: str) -> IOEntry:
-    shape = tuple(-1 if d is None else int(d) for d in tensor.shape.as_list())
-    return IOEntry(name=name, tensor=f"{node}:0", dtype=tensor.dtype.name, shape=shape)
-
-
-def _name_and_sign(
-    graph_def: Any, frozen: Any, names_in: list[str], names_out: list[str], io: KerasIO
-) -> Signature:
+def _add_identity(graph_def: Any, name: str, tensor: str, dtype: str) -> None:
     import tensorflow as tf
 
-    inputs = [_entry(name, t, t.op.name) for name, t in zip(names_in, frozen.inputs, strict=True)]
-    taken = {e.tensor.split(":")[0] for e in inputs}
-    wanted = _node_names(names_out, taken)
-    # convert_variables_to_constants_v2 ends every output in an Identity node
-    # called Identity, Identity_1, ...; give each the output's own name.
-    rename_nodes(
-        graph_def, [(t.op.name, node) for t, node in zip(frozen.outputs, wanted, strict=True)]
-    )
-    outputs = [
-        _entry(name, t, node)
-        for name, t, node in zip(names_out, frozen.outputs, wanted, strict=True)
-    ]
-    signature = Signature(
-        tuple(inputs),
-        tuple(outputs),
-        {
-            "tfreeze": _version(),
-            "tensorflow": tf.__version__,
-            "source": "keras",
-            "model": io.model.name,
-        },
-    )
-    add_signature_node(graph_def, signature)
-    return signature
+    node = graph_def.node.add()
+    node.name, node.op = name, "Identity"
+    node.input.append(tensor[:-2] if tensor.endswith(":0") else tensor)
+    node.attr["T"].type = tf.as_dtype(dtype).as_datatype_enum
 
 
-def _version() -> str:
+def _signature(opened: Opened) -> Signature:
+    import tensorflow as tf
+
     from tfreeze import __version__
 
-    return __version__
+    def entry(port: Any) -> IOEntry:
+        return IOEntry(port.name, port.tensor, port.dtype, tuple(port.shape or ()), port.optional)
+
+    return Signature(
+        tuple(entry(p) for p in opened.inputs),
+        tuple(entry(p) for p in opened.outputs),
+        {
+            "tfreeze": __version__,
+            "tensorflow": tf.__version__,
+            "source": opened.kind,
+            "model": opened.name,
+        },
+        init=tuple(opened.init),
+    )
 
 
-def _serialize(graph_def: Any) -> bytes:
-    size = graph_def.ByteSize()
-    if size > _PROTOBUF_LIMIT:
-        raise FreezeError(
-            f"the frozen graph is {size / 2**30:.2f} GiB; a GraphDef cannot exceed 2 GiB "
-            "(a protobuf limit). Reduce the model or keep it as a SavedModel."
+# ------------------------------------------------------------------- optimize
+
+
+def _optimize(
+    opened: Opened, options: FreezeOptions, stages: Stages
+) -> tuple[Any, dict[str, int] | None, list[str]]:
+    if not options.optimize:
+        return opened.graph_def, None, []
+    from tfreeze.optimize import optimize_graph
+
+    with stages("optimize"):
+        result = optimize_graph(
+            opened.graph_def,
+            [(p.tensor, p.dtype) for p in opened.inputs],
+            [p.tensor for p in opened.outputs] + list(opened.init),
         )
-    return graph_def.SerializeToString(deterministic=True)
+    if result.error:
+        return opened.graph_def, None, [f"not optimized: {result.error}"]
+    return (
+        result.graph_def,
+        {
+            "nodes_before": len(opened.graph_def.node),
+            "nodes_after": len(result.graph_def.node),
+            "bytes_before": opened.graph_def.ByteSize(),
+            "bytes_after": result.graph_def.ByteSize(),
+        },
+        [],
+    )
 
 
-# A test case: inputs and the source model's outputs, in signature order.
+# --------------------------------------------------------------------- verify
+
+# A test case: inputs and the source's outputs, in signature order.
 _Case = tuple[list[np.ndarray], list[np.ndarray]]
 
 
+def _verify_or_fall_back(
+    graph_def: Any, opened: Opened, signature: Signature, options: FreezeOptions
+) -> tuple[Any, dict[str, list[ArrayDiff]], list[_Case], str | None]:
+    """Verifies the (optimized) graph; if only optimizing broke it, keeps the
+    unoptimized graph with a warning."""
+    try:
+        report, cases = _verify(graph_def, opened, signature, options)
+        return graph_def, report, cases, None
+    except FreezeError as error:
+        if graph_def is opened.graph_def:
+            raise
+        report, cases = _verify(opened.graph_def, opened, signature, options)
+        warning = f"the optimized graph failed verification, kept the unoptimized one: {error}"
+        return opened.graph_def, report, cases, warning
+
+
 def _verify(
-    data: bytes, signature: Signature, io: KerasIO, rtol: float, atol: float
+    graph_def: Any, opened: Opened, signature: Signature, options: FreezeOptions
 ) -> tuple[dict[str, list[ArrayDiff]], list[_Case]]:
-    """Runs the frozen graph in Python TensorFlow and the model on the same
+    """Runs the frozen graph in Python TensorFlow and the source on the same
     random inputs; tracing can silently produce a graph that differs."""
     from tfreeze.pysession import PythonSession
 
-    session = PythonSession.from_bytes(data, intra_op_threads=1, inter_op_threads=1)
+    signed = type(graph_def)()
+    signed.CopyFrom(graph_def)
+    add_signature_node(signed, signature)
     report: dict[str, list[ArrayDiff]] = {e.name: [] for e in signature.outputs}
     cases: list[_Case] = []
     rng = np.random.default_rng(0)
-    for batch_size in _VERIFY_BATCH_SIZES:
-        feeds = random_feeds_for(signature.inputs, batch_size=batch_size, rng=rng)
-        frozen_out = session.run(feeds)
-        model_out = [np.asarray(t) for t in io.call([feeds[e.name] for e in signature.inputs])]
-        cases.append(([feeds[e.name] for e in signature.inputs], model_out))
-        for entry, expected in zip(signature.outputs, model_out, strict=True):
-            diff = compare_arrays(frozen_out[entry.name], expected, rtol=rtol, atol=atol)
-            report[entry.name].append(diff)
-            if not diff.within_tolerance:
-                raise FreezeError(
-                    f"the frozen graph differs from the model on output {entry.name!r} at "
-                    f"batch size {batch_size}: shape {diff.actual_shape} vs "
-                    f"{diff.expected_shape}, max abs {diff.max_abs:.3g}, max rel "
-                    f"{diff.max_rel:.3g} (tolerance rtol={rtol}, atol={atol})"
+    with PythonSession.from_bytes(
+        _serialize(signed), intra_op_threads=1, inter_op_threads=1
+    ) as session:
+        for batch_size, open_dim in _VERIFY_SIZES:
+            feeds = random_feeds_for(
+                signature.inputs, batch_size=batch_size, open_dim=open_dim, rng=rng
+            )
+            frozen_out = session.run(feeds)
+            source_out = opened.reference([feeds.get(e.name) for e in signature.inputs])
+            cases.append(([feeds[e.name] for e in signature.inputs if e.name in feeds], source_out))
+            for entry, expected in zip(signature.outputs, source_out, strict=True):
+                diff = compare_arrays(
+                    frozen_out[entry.name], expected, rtol=options.rtol, atol=options.atol
                 )
-    session.close()
+                report[entry.name].append(diff)
+                if not diff.within_tolerance:
+                    raise FreezeError(
+                        f"the frozen graph differs from the source on output {entry.name!r} "
+                        f"at batch size {batch_size}: shape {diff.actual_shape} vs "
+                        f"{diff.expected_shape}, max abs {diff.max_abs:.3g}, max rel "
+                        f"{diff.max_rel:.3g} (tolerance rtol={options.rtol}, atol={options.atol})"
+                    )
     return report, cases
 
 
 def _store_test_vectors(
-    graph_def: Any, signature: Signature, cases: list[_Case], rtol: float, atol: float
+    graph_def: Any, signature: Signature, cases: list[_Case], options: FreezeOptions
 ) -> Signature:
     """Stores as many verification cases as fit the budget as Const nodes, so
-    Model.verify() can replay them wherever the file goes."""
+    Model.verify() can replay them wherever the file goes. Files with optional
+    inputs store none: a replay must feed exactly what the source was fed."""
     from tfreeze.model import numpy_dtype
 
+    if any(e.optional for e in signature.inputs):
+        return signature
     stored = 0
     used = 0
     for inputs, outputs in cases:
@@ -273,6 +397,23 @@ def _store_test_vectors(
         used += size
     if stored == 0:
         return signature
-    signed = dataclasses.replace(signature, verify={"cases": stored, "rtol": rtol, "atol": atol})
-    add_signature_node(graph_def, signed)
-    return signed
+    return dataclasses.replace(
+        signature, verify={"cases": stored, "rtol": options.rtol, "atol": options.atol}
+    )
+
+
+# ---------------------------------------------------------------------- write
+
+
+def _serialize(graph_def: Any, *, text: bool = False) -> bytes:
+    size = graph_def.ByteSize()
+    if size > GRAPH_DEF_LIMIT:
+        raise FreezeError(
+            f"the frozen graph is {size / 2**30:.2f} GiB; a GraphDef cannot exceed 2 GiB "
+            "(a protobuf limit). Keep the model as a SavedModel or make it smaller."
+        )
+    if text:
+        from google.protobuf import text_format
+
+        return text_format.MessageToString(graph_def).encode()
+    return graph_def.SerializeToString(deterministic=True)

@@ -7,7 +7,13 @@ from typing import Any
 
 from tfreeze.signature import SIGNATURE_NODE, Signature
 
-__all__ = ["add_const_node", "add_signature_node", "rename_nodes", "unique_name"]
+__all__ = [
+    "add_const_node",
+    "add_signature_node",
+    "claim_node_name",
+    "rename_nodes",
+    "unique_name",
+]
 
 
 def unique_name(wanted: str, taken: set[str]) -> str:
@@ -52,6 +58,29 @@ def rename_nodes(graph_def: Any, renames: list[tuple[str, str]]) -> None:
         taken.discard(old_now)
         taken.add(new)
         current[old] = new
+
+
+def claim_node_name(
+    graph_def: Any, node: str | None, wanted: str, taken: set[str]
+) -> dict[str, str]:
+    """Renames ``node`` to ``wanted`` (or, with ``node`` None, only frees the
+    name), first moving any other node called ``wanted`` out of the way.
+    Returns every move made, old name -> new name; ``taken`` is kept current."""
+    moves: dict[str, str] = {}
+    if node == wanted:
+        return moves
+    if wanted in taken:
+        moved = unique_name(wanted, taken)
+        _rename_one(graph_def, wanted, moved)
+        taken.add(moved)
+        taken.discard(wanted)
+        moves[wanted] = moved
+    if node is not None:
+        _rename_one(graph_def, node, wanted)
+        taken.discard(node)
+        taken.add(wanted)
+        moves[node] = wanted
+    return moves
 
 
 def add_const_node(graph_def: Any, name: str, value: Any) -> None:

@@ -23,16 +23,10 @@ def load_keras_model(source: Any) -> Any:
         path = os.fspath(source)
         if not os.path.exists(path):
             raise FileNotFoundError(f"source model {path!r} does not exist")
-        if path.endswith(".keras"):
+        if path.endswith((".keras", ".h5", ".hdf5")):
             return keras.models.load_model(path, compile=False)
-        raise FreezeError(
-            f"cannot freeze {path!r}: supported sources are a Keras 3 model object "
-            "and a .keras file"
-        )
-    raise FreezeError(
-        f"cannot freeze a {type(source).__name__}: supported sources are a Keras 3 "
-        "model object and a .keras file"
-    )
+        raise FreezeError(f"{path!r} is not a Keras model file (.keras, .h5)")
+    raise FreezeError(f"a {type(source).__name__} is not a Keras model")
 
 
 def _layer_name(keras_tensor: Any, fallback: str) -> str:

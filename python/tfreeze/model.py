@@ -37,20 +37,29 @@ class TensorSpec:
     name: str
     dtype: np.dtype
     shape: tuple[int | None, ...]  # None where the size is left open (batch)
+    optional: bool = False  # an input with a default in the graph; may be left unfed
 
     @property
     def dtype_name(self) -> str:
         return "string" if self.dtype == np.dtype(object) else str(self.dtype)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "dtype": self.dtype_name, "shape": list(self.shape)}
+        described = {"name": self.name, "dtype": self.dtype_name, "shape": list(self.shape)}
+        if self.optional:
+            described["optional"] = True
+        return described
 
 
-def _specs(described: list[tuple[str, str, tuple[int, ...]]]) -> list[TensorSpec]:
-    return [
-        TensorSpec(name, numpy_dtype(dtype), tuple(None if d < 0 else d for d in shape))
-        for name, dtype, shape in described
-    ]
+def _spec(name: str, dtype: str, shape: tuple[int, ...], optional: bool = False) -> TensorSpec:
+    return TensorSpec(
+        name, numpy_dtype(dtype), tuple(None if d < 0 else d for d in shape), bool(optional)
+    )
+
+
+def _specs(described: list[tuple[Any, ...]]) -> list[TensorSpec]:
+    """TensorSpecs from the runtime's (name, dtype, shape, optional) tuples; a
+    _core built before optional inputs gives three."""
+    return [_spec(*item) for item in described]
 
 
 class Model:

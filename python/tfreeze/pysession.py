@@ -61,6 +61,8 @@ class PythonSession:
         self.session = tf.compat.v1.Session(
             graph=self.graph, config=session_config(intra_op_threads, inter_op_threads)
         )
+        if self.signature.init:  # fill tables once, as the C++ loader does
+            self.session.run([self.graph.get_operation_by_name(n) for n in self.signature.init])
         self._inputs = {
             e.name: self.graph.get_tensor_by_name(e.tensor) for e in self.signature.inputs
         }

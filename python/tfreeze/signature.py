@@ -5,15 +5,29 @@ the bytes are deterministic)::
 
     {"format": "tfreeze.signature", "version": 1,
      "inputs":  [{"name": "image", "tensor": "image:0", "dtype": "float32",
-                  "shape": [-1, 8, 8, 1]}],
+                  "shape": [-1, 8, 8, 1]},
+                 {"name": "threshold", "tensor": "threshold:0", "dtype": "float32",
+                  "shape": [], "optional": true}],
      "outputs": [...],
      "producer": {"tfreeze": "0.1.0", "tensorflow": "2.21.0", "source": "keras"},
-     "verify": {"cases": 2, "rtol": 1e-05, "atol": 1e-06}}
+     "verify": {"cases": 2, "rtol": 1e-05, "atol": 1e-06},
+     "init": ["vocab/table_init"]}
 
 ``verify`` (optional) says that the file carries test vectors: for case ``c``
 the Const nodes ``tfreeze/verify/c/input/i`` and ``tfreeze/verify/c/output/j``
 hold the i-th input and the source model's j-th output, in signature order.
 ``Model.verify()`` (C++ and Python) replays them.
+
+``optional`` (on an input, default false) says that its graph tensor has a
+default (a ``PlaceholderWithDefault``): it may be fed, but need not be.
+
+``init`` (optional) names graph operations, such as the ``LookupTableImportV2``
+nodes that fill hash tables, that the runtimes run once as targets right after
+creating the session, before any run: a frozen graph has no other way to say
+that its tables need filling.
+
+Keys that are false or empty are left out, so files that use neither feature
+keep the bytes they always had.
 
 ``name`` is what the user feeds and fetches by; ``tensor`` the graph tensor
 that carries it. Lists are in the model's own order. No edge touches the node,
@@ -61,18 +75,28 @@ class IOEntry:
     tensor: str
     dtype: str
     shape: tuple[int, ...]  # -1 for open dimensions
+    optional: bool = False  # an input with a default in the graph; may be left unfed
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "name": self.name,
             "tensor": self.tensor,
             "dtype": self.dtype,
             "shape": list(self.shape),
         }
+        if self.optional:
+            data["optional"] = True
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> IOEntry:
-        return cls(data["name"], data["tensor"], data["dtype"], tuple(data["shape"]))
+        return cls(
+            data["name"],
+            data["tensor"],
+            data["dtype"],
+            tuple(data["shape"]),
+            bool(data.get("optional", False)),
+        )
 
 
 @dataclass(frozen=True)
@@ -81,6 +105,7 @@ class Signature:
     outputs: tuple[IOEntry, ...]
     producer: dict[str, str] = field(default_factory=dict)
     verify: dict[str, float] | None = None  # {"cases", "rtol", "atol"} when vectors are stored
+    init: tuple[str, ...] = ()  # operations to run once when a session starts
 
     def to_bytes(self) -> bytes:
         document = {
@@ -92,6 +117,8 @@ class Signature:
         }
         if self.verify is not None:
             document["verify"] = self.verify
+        if self.init:
+            document["init"] = list(self.init)
         return json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
 
     @classmethod
@@ -102,6 +129,7 @@ class Signature:
             tuple(IOEntry.from_json(e) for e in document["outputs"]),
             dict(document.get("producer", {})),
             document.get("verify"),
+            tuple(document.get("init", ())),
         )
 
     @classmethod

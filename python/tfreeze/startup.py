@@ -47,7 +47,8 @@ def main(argv: list[str]) -> None:
         from tfreeze.pysession import PythonSession
 
         session = PythonSession(path)
-        feeds = random_feeds_for(session.signature.inputs, batch_size=batch)
+        # Every input, optional ones too, as model.random_feeds() gives the other runner.
+        feeds = random_feeds_for(session.signature.inputs, batch_size=batch, include_optional=True)
         loaded = time.time()
         session.run(feeds)
     else:

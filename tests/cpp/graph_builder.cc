@@ -36,9 +36,22 @@ class GraphBuilder {
   }
 
   TF_Operation* Op(const char* type, const char* name, std::vector<TF_Operation*> inputs) {
+    return Finish(Begin(type, name, inputs));
+  }
+
+  // An op with attributes TensorFlow cannot infer: set them, then Finish().
+  TF_OperationDescription* Begin(const char* type, const char* name,
+                                 const std::vector<TF_Operation*>& inputs) {
     TF_OperationDescription* desc = TF_NewOperation(graph_.get(), type, name);
     for (TF_Operation* input : inputs) TF_AddInput(desc, TF_Output{input, 0});
-    return Finish(desc);
+    return desc;
+  }
+
+  TF_Operation* Finish(TF_OperationDescription* desc) {
+    auto status = NewStatus();
+    TF_Operation* op = TF_FinishOperation(desc, status.get());
+    ThrowIfError(status.get(), "build test graph");
+    return op;
   }
 
   void Sign(const std::string& signature) {
@@ -55,13 +68,6 @@ class GraphBuilder {
   }
 
  private:
-  TF_Operation* Finish(TF_OperationDescription* desc) {
-    auto status = NewStatus();
-    TF_Operation* op = TF_FinishOperation(desc, status.get());
-    ThrowIfError(status.get(), "build test graph");
-    return op;
-  }
-
   internal::GraphPtr graph_;
 };
 
@@ -118,6 +124,40 @@ std::string StringGraphDef() {
     "inputs":[{"name":"text","tensor":"text:0","dtype":"string","shape":[-1]}],
     "outputs":[{"name":"length","tensor":"length:0","dtype":"int32","shape":[-1]},
                {"name":"echo","tensor":"echo:0","dtype":"string","shape":[-1]}]})");
+  return graph.Serialize();
+}
+
+std::string OptionalInputGraphDef() {
+  GraphBuilder graph;
+  TF_Operation* x = graph.Placeholder("x", TF_FLOAT, {-1});
+  TF_OperationDescription* scale = graph.Begin(
+      "PlaceholderWithDefault", "scale", {graph.Const("two", Tensor::FromVector<float>({}, {2}))});
+  TF_SetAttrShape(scale, "shape", nullptr, 0);
+  graph.Op("Mul", "y", {x, graph.Finish(scale)});
+  graph.Sign(R"({"format":"tfreeze.signature","version":1,
+    "inputs":[{"name":"x","tensor":"x:0","dtype":"float32","shape":[-1]},
+              {"name":"scale","tensor":"scale:0","dtype":"float32","shape":[],"optional":true}],
+    "outputs":[{"name":"y","tensor":"y:0","dtype":"float32","shape":[-1]}]})");
+  return graph.Serialize();
+}
+
+std::string TableGraphDef(const std::string& init_node) {
+  GraphBuilder graph;
+  TF_OperationDescription* table = graph.Begin("HashTableV2", "table", {});
+  TF_SetAttrType(table, "key_dtype", TF_INT64);
+  TF_SetAttrType(table, "value_dtype", TF_FLOAT);
+  TF_Operation* handle = graph.Finish(table);
+  graph.Op("LookupTableImportV2", "table_init",
+           {handle, graph.Const("keys", Tensor::FromVector<int64_t>({3}, {1, 2, 3})),
+            graph.Const("values", Tensor::FromVector<float>({3}, {10, 20, 30}))});
+  TF_Operation* key = graph.Placeholder("key", TF_INT64, {-1});
+  TF_Operation* missing = graph.Const("missing", Tensor::FromVector<float>({}, {-1}));
+  graph.Op("LookupTableFindV2", "value", {handle, key, missing});
+  const std::string init = init_node.empty() ? "" : R"(,"init":[")" + init_node + R"("])";
+  graph.Sign(R"({"format":"tfreeze.signature","version":1,
+    "inputs":[{"name":"key","tensor":"key:0","dtype":"int64","shape":[-1]}],
+    "outputs":[{"name":"value","tensor":"value:0","dtype":"float32","shape":[-1]}])" +
+             init + "}");
   return graph.Serialize();
 }
 

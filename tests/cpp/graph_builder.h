@@ -25,6 +25,16 @@ std::string AffineGraphDefWithTestVectors(float y_error);
 // lengths) and "echo" (the same strings).
 std::string StringGraphDef();
 
+// y = x · scale: input "x" float32 [?] and the optional input "scale", a
+// float32 scalar PlaceholderWithDefault that defaults to 2.
+std::string OptionalInputGraphDef();
+
+// A hash table {1: 10, 2: 20, 3: 30} (int64 -> float32) filled by the node
+// "table_init", which the signature lists as its init op under the name
+// `init_node` (empty: no "init" list). Input "key" int64 [?], output "value"
+// float32 [?], -1 for keys not in the table.
+std::string TableGraphDef(const std::string& init_node = "table_init");
+
 }  // namespace tfreeze::testing
 
 #endif  // TFREEZE_TESTS_CPP_GRAPH_BUILDER_H_

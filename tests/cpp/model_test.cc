@@ -85,7 +85,7 @@ TEST_F(AffineModelTest, WrongKnownDimIsAShapeError) {
 }
 
 TEST_F(AffineModelTest, MissingAndRepeatedFeedsAreInputErrors) {
-  EXPECT_EQ(ErrorOf({}), "missing input \"x\"; every input must be fed: x");
+  EXPECT_EQ(ErrorOf({}), "missing input \"x\"; required inputs are: x");
   EXPECT_EQ(ErrorOf({{"x", x_}, {"x", x_}}), "input \"x\" is fed more than once");
 }
 

@@ -30,6 +30,7 @@ struct TensorInfo {
   std::string name;  // the name the user knows, e.g. "image"
   DType dtype;
   Shape shape;       // -1 for dimensions left open, such as the batch
+  bool optional = false;  // has a default in the graph, may be left unfed
 };
 
 // A feed: input name and the tensor to feed. The tensor is only borrowed.
@@ -57,8 +58,9 @@ class Model {
 
   // Runs the graph. `fetches` are output names; empty means every output in
   // signature order. Returns one tensor per fetch, in fetch order.
-  // Throws UnknownNameError, DTypeError, ShapeError, InputError (missing
-  // feed), RunError (TensorFlow failed).
+  // Optional inputs left unfed take their default. Throws UnknownNameError,
+  // DTypeError, ShapeError, InputError (missing feed), RunError (TensorFlow
+  // failed).
   std::vector<Tensor> Run(const std::vector<Feed>& feeds,
                           const std::vector<std::string>& fetches = {}) const;
 

@@ -1,0 +1,107 @@
+"""What every source hands the freezer: a graph without variables, its inputs
+and outputs as the user knows them, and a way to ask the source itself for
+predictions (the reference the frozen graph is verified against)."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+__all__ = ["FreezeOptions", "Opened", "Port", "Stages"]
+
+
+@dataclass
+class FreezeOptions:
+    """Everything ``tfreeze.freeze`` accepts besides the source and the output path."""
+
+    input_names: list[str] | None = None
+    output_names: list[str] | None = None
+    keep_control_flow: bool = False
+    optimize: bool = True
+    verify: bool = True
+    rtol: float = 1e-5
+    atol: float = 1e-6
+    # SavedModel
+    signature_name: str = "serving_default"
+    tags: list[str] = field(default_factory=lambda: ["serve"])
+    saved_model_loader: str = "auto"  # auto | tf2 | tf1
+    # TF1 checkpoints and GraphDefs (freeze_graph.py's parameters)
+    checkpoint: str | None = None
+    clear_devices: bool = True
+    variable_allowlist: list[str] | None = None
+    variable_denylist: list[str] | None = None
+    initializer_nodes: list[str] | None = None
+    # .h5 files: None decides from the file's keras_version
+    legacy_keras: bool | None = None
+
+
+@dataclass
+class Port:
+    """An input or output: the user's name and the graph tensor that carries it."""
+
+    name: str
+    tensor: str  # "node:index" in the opened graph
+    dtype: str  # TensorFlow dtype name: float32, string, ...
+    shape: tuple[int, ...] | None  # -1 for open dimensions; None when the rank is unknown
+    optional: bool = False  # a PlaceholderWithDefault: feeding it is allowed, not required
+
+    @property
+    def node(self) -> str:
+        return self.tensor.rsplit(":", 1)[0]
+
+
+# Inputs in signature order -> the source's own outputs in signature order.
+Reference = Callable[[list[np.ndarray]], list[np.ndarray]]
+
+
+@dataclass
+class Opened:
+    """A source opened and frozen to constants, not yet named, optimized or signed."""
+
+    kind: str  # keras, keras-h5, saved-model, tf1-checkpoint, graph-def, tf-function
+    name: str  # the model's name, for the report
+    graph_def: Any  # tf.compat.v1.GraphDef with no variables left
+    inputs: list[Port]
+    outputs: list[Port]
+    reference: Reference
+    init: list[str] = field(default_factory=list)  # ops to run once before inference
+    notes: list[str] = field(default_factory=list)  # what the source chose on its own
+    selected_outputs: bool = False  # output_names picked graph nodes (not renames)
+    closers: list[Callable[[], None]] = field(default_factory=list)
+
+    def close(self) -> None:
+        for close in reversed(self.closers):
+            close()
+        self.closers.clear()
+
+
+class Stages:
+    """Times the freezer's stages and tells a progress display which one runs."""
+
+    def __init__(self, on_stage: Callable[[str], None] | None = None) -> None:
+        self.seconds: dict[str, float] = {}
+        self._on_stage = on_stage
+
+    @contextlib.contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        if self._on_stage is not None:
+            self._on_stage(name)
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
+
+
+def tensor_name(name: str) -> str:
+    """``node`` -> ``node:0``; ``node:1`` stays."""
+    return name if ":" in name else f"{name}:0"
+
+
+def numpy_inputs(values: list[Any]) -> list[np.ndarray]:
+    return [np.asarray(v) for v in values]

@@ -1,0 +1,125 @@
+"""Legacy Keras 2 (``tf_keras``) .h5 files, frozen in a child process.
+
+``TF_USE_LEGACY_KERAS=1`` changes what ``tf.keras`` means for a whole process
+and must be set before TensorFlow is imported, so the file is loaded and
+frozen by ``python -m tfreeze.sources.legacy_keras`` with that variable set;
+Keras 3 in the caller's process is never touched. The child runs the same
+freeze pipeline and prints its report as JSON on the last line of stdout.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+from typing import Any
+
+from tfreeze.errors import FreezeError
+from tfreeze.sources.base import FreezeOptions, Opened, Stages, numpy_inputs
+from tfreeze.sources.functions import freeze_concrete
+
+__all__ = ["freeze_in_child", "open_legacy_model"]
+
+_REPORT_PREFIX = "tfreeze-report: "
+
+
+def legacy_keras_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("tf_keras") is not None
+
+
+def freeze_in_child(path: str, output_path: str, options: FreezeOptions, stages: Stages) -> dict:
+    """Freezes a tf_keras .h5 in a child process; returns the report as a dict."""
+    if not legacy_keras_available():
+        raise FreezeError(
+            f"{path!r} was written by Keras 2 (tf.keras); loading it needs the tf_keras "
+            "package: pip install --no-deps 'tf-keras==2.21.*' (or pass legacy_keras=False / "
+            "--no-legacy-keras to try Keras 3's own .h5 reader)"
+        )
+    environment = dict(os.environ, TF_USE_LEGACY_KERAS="1")
+    environment.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    command = [sys.executable, "-m", "tfreeze.sources.legacy_keras", path, output_path]
+    process = subprocess.run(
+        command,
+        input=json.dumps(dataclasses.asdict(options)),
+        capture_output=True,
+        text=True,
+        env=environment,
+        check=False,
+    )
+    for line in process.stdout.splitlines():
+        if line.startswith(_REPORT_PREFIX):
+            return json.loads(line[len(_REPORT_PREFIX) :])
+    problem = _last_error(process.stderr) or f"exit status {process.returncode}"
+    raise FreezeError(f"freezing legacy Keras file {path!r} failed: {problem}")
+
+
+def _last_error(stderr: str) -> str:
+    lines = [line for line in stderr.strip().splitlines() if line.strip()]
+    for line in reversed(lines):
+        if "Error" in line or "error" in line:
+            return line.strip()
+    return lines[-1].strip() if lines else ""
+
+
+def open_legacy_model(model: Any, options: FreezeOptions, stages: Stages) -> Opened:
+    """A tf_keras model (only in a process with TF_USE_LEGACY_KERAS=1)."""
+    import tensorflow as tf
+
+    input_names = list(model.input_names)
+    output_names = list(model.output_names)
+    dict_inputs = isinstance(getattr(model, "_nested_inputs", None), dict)
+
+    def call(values: list[Any]) -> list[Any]:
+        packed = dict(zip(input_names, values, strict=True)) if dict_inputs else list(values)
+        if not dict_inputs and len(values) == 1:
+            packed = values[0]
+        result = model(packed, training=False)
+        if isinstance(result, dict):
+            return [result[name] for name in output_names]
+        return tf.nest.flatten(result)
+
+    with stages("trace"):
+        specs = [
+            tf.TensorSpec(t.shape, t.dtype, name=f"input_{i}") for i, t in enumerate(model.inputs)
+        ]
+        concrete = tf.function(lambda *flat: call(list(flat))).get_concrete_function(*specs)
+    with stages("convert"):
+        frozen = freeze_concrete(
+            concrete, input_names, output_names, keep_control_flow=options.keep_control_flow
+        )
+    return Opened(
+        kind="keras2-h5",
+        name=model.name,
+        graph_def=frozen.graph_def,
+        inputs=frozen.inputs,
+        outputs=frozen.outputs,
+        reference=lambda values: numpy_inputs(call(values)),
+        init=frozen.init,
+    )
+
+
+def main() -> int:
+    from tfreeze.freezer import freeze_opened
+
+    path, output_path = sys.argv[1:3]
+    options = FreezeOptions(**json.loads(sys.stdin.read()))
+    import tensorflow as tf
+
+    stages = Stages()
+    with stages("load"):
+        model = tf.keras.models.load_model(path, compile=False)
+    opened = open_legacy_model(model, options, stages)
+    try:
+        report = freeze_opened(opened, output_path, options, stages)
+    finally:
+        opened.close()
+    print(_REPORT_PREFIX + json.dumps(report.to_json()), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

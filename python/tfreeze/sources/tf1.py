@@ -1,0 +1,374 @@
+"""TF1 sources: a checkpoint with its ``.meta`` graph (import_meta_graph +
+restore), a GraphDef plus a checkpoint (what freeze_graph.py took), and an
+already-frozen GraphDef from elsewhere, re-signed."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from tfreeze.errors import FreezeError
+from tfreeze.sources.base import FreezeOptions, Opened, Port, Stages, tensor_name
+from tfreeze.sources.graphs import (
+    VARIABLE_OPS,
+    exists,
+    find_inputs,
+    guess_outputs,
+    prune,
+    read_graph_def,
+    session_reference,
+    table_initializers,
+    variable_nodes,
+)
+
+__all__ = [
+    "choose_init",
+    "freeze_session",
+    "is_checkpoint",
+    "open_checkpoint",
+    "open_graph_def",
+    "ports_for",
+]
+
+_ASSIGN_OPS = ("Assign", "AssignVariableOp")
+
+
+def ports_for(graph: Any, named: dict[str, str]) -> list[Port]:
+    """Ports for {user name: graph tensor name} of a tf.Graph."""
+    ports = []
+    for name, tensor in named.items():
+        try:
+            value = graph.get_tensor_by_name(tensor_name(tensor))
+        except (KeyError, ValueError) as error:
+            raise FreezeError(f"the graph has no tensor {tensor!r} for {name!r}: {error}") from None
+        shape = value.shape
+        dims = (
+            None if shape.rank is None else tuple(-1 if d is None else d for d in shape.as_list())
+        )
+        optional = value.op.type == "PlaceholderWithDefault"
+        ports.append(Port(name, value.name, value.dtype.name, dims, optional))
+    return ports
+
+
+def _split_alias(entry: str) -> tuple[str, str]:
+    """``alias=node:0`` names an output; a bare node name keeps its own."""
+    alias, sep, tensor = entry.partition("=")
+    if not sep:
+        return (entry[: -len(":0")] if entry.endswith(":0") else entry), entry
+    return alias, tensor
+
+
+def choose_outputs(
+    graph_def: Any, options: FreezeOptions, known: dict[str, str] | None, notes: list[str]
+) -> dict[str, str]:
+    """{name: tensor} of the outputs: given, else known (a signature), else guessed."""
+    if options.output_names:
+        return dict(_split_alias(entry) for entry in options.output_names)
+    if known:
+        return known
+    guessed = guess_outputs(graph_def)
+    if not guessed:
+        raise FreezeError(
+            "no output names given and none could be guessed (no node that depends on an input "
+            "is left unconsumed); pass output_names / --output-names"
+        )
+    notes.append(
+        f"no output names given; guessed {', '.join(guessed)} (the graph's final nodes that "
+        "depend on an input). Pass --output-names to choose others."
+    )
+    return {name: name for name in guessed}
+
+
+def choose_init(graph_def: Any, options: FreezeOptions, notes: list[str]) -> list[str]:
+    """Ops the frozen graph runs once at start-up: initializer_nodes when
+    given (freeze_graph.py's parameter), else every op that fills a table."""
+    if options.initializer_nodes is not None:
+        return list(options.initializer_nodes)
+    found = table_initializers(graph_def)
+    if found:
+        notes.append(f"lookup tables are filled at start-up by {', '.join(found)}")
+    return found
+
+
+def _initializers_of(graph_def: Any, variables: list[str]) -> list[str]:
+    """The assign op that gives each variable its initial value (``var/Assign``)."""
+    wanted = set(variables)
+    chosen: dict[str, str] = {}
+    for node in graph_def.node:
+        if node.op in _ASSIGN_OPS and node.input and node.input[0].split(":")[0] in wanted:
+            variable = node.input[0].split(":")[0]
+            if variable not in chosen or node.name == f"{variable}/Assign":
+                chosen[variable] = node.name
+    missing = sorted(wanted - set(chosen))
+    if missing:
+        raise FreezeError(
+            f"variables {', '.join(missing)} are kept (deny list / not in the allow list) but "
+            "have no initializer in the graph; a frozen graph cannot restore them"
+        )
+    return [chosen[v] for v in variables]
+
+
+def freeze_session(
+    session: Any, outputs: list[Port], init: list[str], options: FreezeOptions
+) -> Any:
+    """Variables of a restored session -> Const nodes; the graph pruned to what
+    outputs and init ops need. Variables left out (allow/deny lists) stay and
+    get their initializers added to ``init`` (in place)."""
+    import tensorflow as tf
+
+    source = session.graph.as_graph_def()
+    keep = [p.node for p in outputs] + list(init)
+    _check_variable_bytes(session)
+    try:
+        frozen = tf.compat.v1.graph_util.convert_variables_to_constants(
+            session,
+            source,
+            keep,
+            variable_names_whitelist=options.variable_allowlist,
+            variable_names_blacklist=options.variable_denylist,
+        )
+    except (AssertionError, KeyError, ValueError) as error:
+        raise FreezeError(f"could not freeze the graph: {error}") from error
+    kept = variable_nodes(frozen)
+    if kept:
+        added = _initializers_of(source, kept)
+        init.extend(added)
+        frozen = tf.compat.v1.graph_util.convert_variables_to_constants(
+            session,
+            source,
+            keep + added,
+            variable_names_whitelist=options.variable_allowlist,
+            variable_names_blacklist=options.variable_denylist,
+        )
+    return frozen
+
+
+def _check_variable_bytes(session: Any) -> None:
+    from tfreeze.sources.functions import check_constant_bytes
+
+    with session.graph.as_default():
+        variables = session.graph.get_collection("variables")
+    check_constant_bytes(
+        [(v.name, (v.shape.num_elements() or 0) * v.dtype.size) for v in variables]
+    )
+
+
+# ----------------------------------------------------------------- checkpoints
+
+
+def is_checkpoint(path: str) -> bool:
+    return (
+        path.endswith(".meta")
+        or os.path.exists(path + ".index")
+        or os.path.isfile(os.path.join(path, "checkpoint"))
+    )
+
+
+def _resolve_checkpoint(path: str, given: str | None) -> tuple[str, str]:
+    """(meta graph file, checkpoint prefix) from a .meta file, a prefix or a directory."""
+    import tensorflow as tf
+
+    if os.path.isdir(path):
+        prefix = tf.train.latest_checkpoint(path)
+        if prefix is None:
+            raise FreezeError(f"{path!r} has a 'checkpoint' file that names no checkpoint")
+        meta = prefix + ".meta"
+    elif path.endswith(".meta"):
+        meta, prefix = path, given or path[: -len(".meta")]
+    else:
+        meta, prefix = path + ".meta", path
+    prefix = given or prefix
+    if not os.path.exists(meta):
+        raise FreezeError(
+            f"no meta graph {meta!r} beside checkpoint {prefix!r}; pass the graph itself "
+            "(a .pb or .pbtxt) as the source with checkpoint=/--checkpoint"
+        )
+    if not os.path.exists(prefix + ".index"):
+        raise FreezeError(f"checkpoint {prefix!r} has no {prefix + '.index'!r} (a V2 checkpoint)")
+    return meta, prefix
+
+
+def _meta_signature_outputs(meta_graph: Any, options: FreezeOptions) -> dict[str, str] | None:
+    signatures = meta_graph.signature_def
+    name = options.signature_name if options.signature_name in signatures else None
+    if name is None and len(signatures) == 1:
+        name = next(iter(signatures))
+    if name is None:
+        return None
+    return {k: signatures[name].outputs[k].name for k in sorted(signatures[name].outputs)}
+
+
+def open_checkpoint(path: str, options: FreezeOptions, stages: Stages) -> Opened:
+    import tensorflow as tf
+
+    meta_path, prefix = _resolve_checkpoint(exists(path), options.checkpoint)
+    graph = tf.Graph()
+    session = tf.compat.v1.Session(graph=graph)
+    try:
+        with stages("load"), graph.as_default():
+            saver = tf.compat.v1.train.import_meta_graph(
+                meta_path, clear_devices=options.clear_devices
+            )
+            if saver is None:
+                raise FreezeError(f"{meta_path!r} has no variables to restore (no saver)")
+            saver.restore(session, prefix)
+        known = _signature_from_meta_file(meta_path, options)
+        opened = _freeze_restored(session, options, stages, known, kind="tf1-checkpoint")
+    except BaseException:
+        session.close()
+        raise
+    opened.name = prefix
+    return opened
+
+
+def _signature_from_meta_file(meta_path: str, options: FreezeOptions) -> dict[str, str] | None:
+    import tensorflow as tf
+
+    meta_graph = tf.compat.v1.MetaGraphDef()
+    with open(meta_path, "rb") as file:
+        meta_graph.ParseFromString(file.read())
+    return _meta_signature_outputs(meta_graph, options)
+
+
+def _freeze_restored(
+    session: Any,
+    options: FreezeOptions,
+    stages: Stages,
+    known: dict[str, str] | None,
+    *,
+    kind: str,
+) -> Opened:
+    notes: list[str] = []
+    graph = session.graph
+    source = graph.as_graph_def()
+    outputs = ports_for(graph, choose_outputs(source, options, known, notes))
+    init = choose_init(source, options, notes)
+    if init:
+        session.run([graph.get_operation_by_name(n) for n in init])
+    with stages("convert"):
+        frozen = freeze_session(session, outputs, init, options)
+    inputs = _inputs_in(frozen, graph)
+    return Opened(
+        kind=kind,
+        name="",
+        graph_def=frozen,
+        inputs=inputs,
+        outputs=outputs,
+        reference=session_reference(session, inputs, outputs),
+        init=init,
+        notes=notes,
+        selected_outputs=True,
+        closers=[session.close],
+    )
+
+
+def _inputs_in(frozen: Any, graph: Any) -> list[Port]:
+    found = find_inputs(frozen)
+    return ports_for(graph, {p.name: p.tensor for p in found}) if found else []
+
+
+# ------------------------------------------------------------------ GraphDefs
+
+
+def open_graph_def(path: str, options: FreezeOptions, stages: Stages) -> Opened:
+    """A .pb / .pbtxt: with a checkpoint its variables are restored (freeze_graph.py);
+    without one it must already be frozen and is re-signed."""
+    import tensorflow as tf
+
+    with stages("load"):
+        graph_def = read_graph_def(exists(path))
+        _strip_tfreeze_nodes(graph_def)
+        if options.clear_devices:
+            for node in graph_def.node:
+                node.device = ""
+        variables = variable_nodes(graph_def)
+        if variables and options.checkpoint is None:
+            raise FreezeError(
+                f"{path!r} has variables ({', '.join(variables[:5])}"
+                f"{', ...' if len(variables) > 5 else ''}) but no checkpoint was given; pass "
+                "checkpoint= / --checkpoint with the checkpoint that holds their values"
+            )
+        graph = tf.Graph()
+        with graph.as_default():
+            tf.import_graph_def(graph_def, name="")
+        session = tf.compat.v1.Session(graph=graph)
+    try:
+        if variables:
+            with stages("load"):
+                _restore_into(session, options.checkpoint)
+            opened = _freeze_restored(session, options, stages, None, kind="graph-def+checkpoint")
+        else:
+            opened = _resign(session, graph_def, options, stages)
+    except BaseException:
+        session.close()
+        raise
+    opened.name = os.path.basename(path)
+    return opened
+
+
+def _strip_tfreeze_nodes(graph_def: Any) -> None:
+    kept = [node for node in graph_def.node if not node.name.startswith("tfreeze/")]
+    if len(kept) != len(graph_def.node):
+        del graph_def.node[:]
+        graph_def.node.extend(kept)
+
+
+def _restore_into(session: Any, checkpoint: str) -> None:
+    """Restores every checkpoint entry the graph has a variable for, as
+    freeze_graph.py did, for ref and resource variables alike (a Saver over
+    imported resource handles cannot be built)."""
+    import tensorflow as tf
+
+    prefix = tf.train.latest_checkpoint(checkpoint) if os.path.isdir(checkpoint) else checkpoint
+    if prefix is None or not os.path.exists(prefix + ".index"):
+        raise FreezeError(f"checkpoint {checkpoint!r} not found (expected {checkpoint}.index)")
+    dtypes = tf.train.load_checkpoint(prefix).get_variable_to_dtype_map()
+    graph = session.graph
+    variables = {op.name: op for op in graph.get_operations() if op.type in VARIABLE_OPS}
+    keys = sorted(key for key in dtypes if key in variables)
+    if not keys:
+        raise FreezeError(f"checkpoint {prefix!r} holds none of the graph's variables")
+    missing = sorted(set(variables) - set(keys))
+    if missing:
+        raise FreezeError(f"checkpoint {prefix!r} has no value for {', '.join(missing[:5])}")
+    with graph.as_default(), tf.name_scope("tfreeze_restore"):
+        values = tf.raw_ops.RestoreV2(
+            prefix=prefix,
+            tensor_names=keys,
+            shape_and_slices=[""] * len(keys),
+            dtypes=[dtypes[key] for key in keys],
+        )
+        assigns = [_assign(variables[key], value) for key, value in zip(keys, values, strict=True)]
+    session.run(assigns)
+
+
+def _assign(variable: Any, value: Any) -> Any:
+    import tensorflow as tf
+
+    if variable.type == "VarHandleOp":
+        return tf.raw_ops.AssignVariableOp(resource=variable.outputs[0], value=value)
+    return tf.raw_ops.Assign(ref=variable.outputs[0], value=value)
+
+
+def _resign(session: Any, graph_def: Any, options: FreezeOptions, stages: Stages) -> Opened:
+    notes: list[str] = []
+    graph = session.graph
+    outputs = ports_for(graph, choose_outputs(graph_def, options, None, notes))
+    init = choose_init(graph_def, options, notes)
+    with stages("convert"):
+        pruned = prune(graph_def, [p.node for p in outputs] + init)
+    inputs = _inputs_in(pruned, graph)
+    if init:
+        session.run([graph.get_operation_by_name(n) for n in init])
+    return Opened(
+        kind="graph-def",
+        name="",
+        graph_def=pruned,
+        inputs=inputs,
+        outputs=outputs,
+        reference=session_reference(session, inputs, outputs),
+        init=init,
+        notes=notes,
+        selected_outputs=True,
+        closers=[session.close],
+    )
