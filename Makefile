@@ -28,6 +28,9 @@ $(DEPS_STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(PY) -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["build-system"]["requires"]))' \
 	  | xargs -d '\n' $(BIN)/pip install --quiet cmake ninja
+	# tf_keras freezes Keras 2 .h5 files (in a child process). --no-deps: it
+	# names the full `tensorflow` wheel, and tensorflow-cpu already provides it.
+	$(BIN)/pip install --quiet --no-deps "tf-keras==2.21.*"
 	touch $@
 
 # The package itself, built against the environment's TensorFlow (no build

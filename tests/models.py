@@ -60,4 +60,33 @@ def identity() -> keras.Model:
     return keras.Model(inputs, outputs, name="identity")
 
 
-BUILDERS = {"mlp": mlp, "cnn": cnn, "two_in_two_out": two_in_two_out, "lstm": lstm}
+def text() -> keras.Model:
+    """String input through TextVectorization (a vocabulary lookup table)."""
+    inputs = keras.Input((1,), dtype="string", name="text")
+    vectorize = keras.layers.TextVectorization(max_tokens=20, output_sequence_length=5)
+    vectorize.adapt(["the cat sat", "on the mat", "a dog", "tfreeze graph the cat"])
+    x = keras.layers.Embedding(21, 4)(vectorize(inputs))
+    outputs = keras.layers.GlobalAveragePooling1D(name="pooled")(x)
+    return keras.Model(inputs, outputs, name="text")
+
+
+def lookups() -> keras.Model:
+    """StringLookup, IntegerLookup and Hashing side by side: three tables' worth."""
+    words = keras.Input((3,), dtype="string", name="words")
+    codes = keras.Input((2,), dtype="int64", name="codes")
+    word_ids = keras.layers.StringLookup(vocabulary=["the", "cat", "sat", "mat"])(words)
+    code_ids = keras.layers.IntegerLookup(vocabulary=[3, 5, 7])(codes)
+    hashed = keras.layers.Hashing(num_bins=8)(words)
+    joined = keras.layers.Concatenate()([word_ids, code_ids, hashed])
+    x = keras.layers.Embedding(16, 3)(joined)
+    outputs = keras.layers.Flatten(name="features")(x)
+    return keras.Model({"words": words, "codes": codes}, outputs, name="lookups")
+
+
+BUILDERS = {
+    "mlp": mlp,
+    "cnn": cnn,
+    "two_in_two_out": two_in_two_out,
+    "lstm": lstm,
+    "text": text,
+}

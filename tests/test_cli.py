@@ -165,3 +165,25 @@ def test_demo_runs_end_to_end(tmp_path):
     assert "replayed in C++: PASS" in result.stdout
     assert "tfreeze C++" in result.stdout and "Keras model(x" in result.stdout
     assert (tmp_path / "digits.pb").exists()
+
+
+def test_freeze_a_tf1_checkpoint_with_no_names_then_parity(tmp_path):
+    import tf1_models
+
+    model = tf1_models.build("two_in_two_out", tmp_path / "tf1")
+    pb = tmp_path / "model.pb"
+    result = tfreeze("freeze", model.meta, "-o", str(pb))
+    assert "guessed zeta, alpha" in " ".join(result.stdout.split())
+    assert "optimized:" in result.stdout
+    report = json.loads(tfreeze("parity", model.meta, str(pb), "--json").stdout)
+    assert report["passed"]
+
+
+def test_freeze_a_saved_model_as_json(tmp_path):
+    models.cnn().export(tmp_path / "export", verbose=False)
+    pb = tmp_path / "model.pb"
+    report = json.loads(tfreeze("freeze", str(tmp_path / "export"), "-o", str(pb), "--json").stdout)
+    assert report["source_kind"] == "saved-model"
+    assert [e["name"] for e in report["inputs"]] == ["image"]
+    assert report["optimization"]["nodes_after"] < report["optimization"]["nodes_before"]
+    assert tfreeze("verify", str(pb)).returncode == 0

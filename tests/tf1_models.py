@@ -28,7 +28,12 @@ def _dense(x: Any, units: int, name: str, activation: Any = None) -> Any:
 def mlp() -> tuple[dict, dict]:
     x = v1.placeholder(tf.float32, (None, 12), name="features")
     h = _dense(x, 16, "hidden", tf.nn.relu)
-    return {"features": x}, {"scores": tf.nn.softmax(_dense(h, 3, "out"), name="scores")}
+    # Never trained, constant-initialized: the variable the deny-list tests keep.
+    temperature = v1.get_variable(
+        "temperature", (), initializer=v1.constant_initializer(2.0), trainable=False
+    )
+    scores = tf.nn.softmax(_dense(h, 3, "out") / temperature, name="scores")
+    return {"features": x}, {"scores": scores}
 
 
 def cnn() -> tuple[dict, dict]:

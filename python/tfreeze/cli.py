@@ -28,21 +28,40 @@ def _print_json(data: Any) -> None:
     print(json.dumps(data, indent=2))
 
 
+def _freeze_options(args: argparse.Namespace) -> dict[str, Any]:
+    options: dict[str, Any] = {
+        "input_names": _names(args.input_names),
+        "output_names": _names(args.output_names),
+        "keep_control_flow": args.keep_control_flow,
+        "optimize": args.optimize,
+        "verify": not args.no_verify,
+        "rtol": args.rtol,
+        "atol": args.atol,
+        "signature_name": args.signature,
+        "saved_model_loader": args.saved_model_loader,
+        "checkpoint": args.checkpoint,
+        "clear_devices": args.clear_devices,
+        "variable_allowlist": _names(args.variable_allowlist),
+        "variable_denylist": _names(args.variable_denylist),
+        "initializer_nodes": _names(args.initializer_nodes),
+        "legacy_keras": args.legacy_keras,
+    }
+    if args.tags is not None:
+        options["tags"] = _names(args.tags)
+    return options
+
+
 def cmd_freeze(args: argparse.Namespace) -> int:
     from tfreeze.freezer import freeze
 
-    report = freeze(
-        args.source,
-        args.output,
-        input_names=_names(args.input_names),
-        output_names=_names(args.output_names),
-        keep_control_flow=args.keep_control_flow,
-        verify=not args.no_verify,
-    )
+    options = _freeze_options(args)
     if args.json:
-        _print_json(reports.freeze_report_dict(report))
-    else:
-        reports.print_freeze_report(_console, report)
+        report = freeze(args.source, args.output, **options)
+        _print_json(report.to_json())
+        return 0
+    with reports.FreezeProgress(_console) as progress:
+        report = freeze(args.source, args.output, progress=progress.stage, **options)
+    reports.print_freeze_report(_console, report)
     return 0
 
 
@@ -231,18 +250,68 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"tfreeze {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("freeze", help="freeze a Keras model (.keras) into one self-describing .pb")
-    p.add_argument("source", help="a .keras file")
-    p.add_argument("-o", "--output", required=True, help="the .pb to write")
-    p.add_argument("--input-names", help="comma-separated, one per input in model order")
-    p.add_argument("--output-names", help="comma-separated, one per output in model order")
+    p = sub.add_parser(
+        "freeze",
+        help="freeze any TensorFlow/Keras model into one self-describing .pb",
+        description="SOURCE: a .keras or .h5 file, a SavedModel directory, a TF1 checkpoint "
+        "(.meta file, checkpoint prefix or directory), or a GraphDef .pb/.pbtxt (frozen, or "
+        "with --checkpoint). No node names are needed: they are read from the source or "
+        "guessed, and the guess is printed.",
+    )
+    p.add_argument("source", help="the model to freeze")
+    p.add_argument("-o", "--output", required=True, help="the .pb to write (.pbtxt: text)")
+    p.add_argument("--input-names", help="comma-separated new names, one per input in model order")
+    p.add_argument(
+        "--output-names",
+        help="comma-separated, one per output in model order; for TF1 graphs the output "
+        "nodes themselves (NODE or NAME=NODE:0), like freeze_graph.py's --output_node_names",
+    )
     p.add_argument(
         "--keep-control-flow",
         action="store_true",
         help="keep functional While/If instead of lowering them",
     )
     p.add_argument(
-        "--no-verify", action="store_true", help="skip running the frozen graph against the model"
+        "--optimize",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="run grappler (constant folding, BatchNorm folding, pruning) in a child process",
+    )
+    p.add_argument(
+        "--no-verify", action="store_true", help="skip running the frozen graph against the source"
+    )
+    p.add_argument("--rtol", type=float, default=1e-5, help="verification tolerance (relative)")
+    p.add_argument("--atol", type=float, default=1e-6, help="verification tolerance (absolute)")
+    group = p.add_argument_group("SavedModel")
+    group.add_argument("--signature", default="serving_default", help="signature to freeze")
+    group.add_argument("--tags", help="comma-separated MetaGraph tags (default: serve)")
+    group.add_argument(
+        "--saved-model-loader",
+        choices=("auto", "tf2", "tf1"),
+        default="auto",
+        help="auto: the TF1 loader for TF1-written SavedModels and when tf.saved_model.load "
+        "rejects one",
+    )
+    group = p.add_argument_group("TF1 checkpoints and GraphDefs (freeze_graph.py's parameters)")
+    group.add_argument("--checkpoint", help="checkpoint prefix or directory for a GraphDef source")
+    group.add_argument(
+        "--clear-devices",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="drop device placements from the source graph",
+    )
+    group.add_argument("--variable-allowlist", help="comma-separated variables to freeze (only)")
+    group.add_argument("--variable-denylist", help="comma-separated variables not to freeze")
+    group.add_argument(
+        "--initializer-nodes",
+        help="comma-separated ops to run once at load (default: the ops that fill lookup tables)",
+    )
+    group = p.add_argument_group(".h5 files")
+    group.add_argument(
+        "--legacy-keras",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="load with tf_keras in a child process (default: when the file says Keras 2)",
     )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(handler=cmd_freeze)

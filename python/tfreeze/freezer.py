@@ -138,6 +138,7 @@ def freeze_opened(
     with stages("sign"):
         _bind_names(opened)
     graph_def, optimization, warnings = _optimize(opened, options, stages)
+    _settle_unknown_ranks(graph_def, opened)
     signature = _signature(opened)
     verification: dict[str, list[ArrayDiff]] = {}
     if options.verify:
@@ -280,6 +281,27 @@ def _signature(opened: Opened) -> Signature:
         },
         init=tuple(opened.init),
     )
+
+
+def _settle_unknown_ranks(graph_def: Any, opened: Opened) -> None:
+    """Outputs whose rank TensorFlow cannot infer statically get the rank one
+    run shows, every size open: the signature must state a rank."""
+    unknown = [p for p in opened.outputs if p.shape is None]
+    if not unknown:
+        return
+    from tfreeze.pysession import PythonSession
+
+    signed = type(graph_def)()
+    signed.CopyFrom(graph_def)
+    add_signature_node(signed, _signature(opened))
+    with PythonSession.from_bytes(_serialize(signed)) as session:
+        outputs = session.run(random_feeds_for(_signature(opened).inputs, batch_size=2))
+    for port in unknown:
+        port.shape = (-1,) * np.ndim(outputs[port.name])
+        opened.notes.append(
+            f"output {port.name!r} has no static shape; recorded rank {len(port.shape)} "
+            "with every size open"
+        )
 
 
 # ------------------------------------------------------------------- optimize

@@ -1,9 +1,9 @@
 """Grappler on a frozen graph, in a child process.
 
 Grappler aborts the whole process on some inputs (a MetaGraphDef without
-dtypes, for one), so ``optimize_graph`` runs it in ``python -m
-tfreeze.optimize``: a crash there is a message here, and the freezer keeps the
-unoptimized graph.
+dtypes, for one), so ``optimize_graph`` runs it in a ``python -m
+tfreeze.optimize --serve`` child (kept for the next graph): a crash there is
+a message here, and the freezer keeps the unoptimized graph.
 
 Passes: constant folding, arithmetic simplification, dependency and loop
 optimization, shape optimization and pruning of dead nodes. Together these
@@ -15,8 +15,10 @@ baking one device's choice into the file would hurt the others.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import select
 import subprocess
 import sys
 import tempfile
@@ -34,6 +36,71 @@ class OptimizeResult:
     error: str | None  # why grappler failed, when it did
 
 
+class _Worker:
+    """One long-lived ``python -m tfreeze.optimize --serve`` child: importing
+    TensorFlow takes seconds, so freezing many models reuses it. A crashed
+    worker is replaced on the next request."""
+
+    command = [sys.executable, "-m", "tfreeze.optimize", "--serve"]
+
+    def __init__(self) -> None:
+        self._process: subprocess.Popen | None = None
+        self._stderr: Any = None
+
+    def _start(self) -> subprocess.Popen:
+        if self._process is None or self._process.poll() is not None:
+            environment = dict(os.environ)
+            environment.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+            # Kept open for the worker's life: read when it dies.
+            self._stderr = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115
+            self._process = subprocess.Popen(
+                self.command,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=self._stderr,
+                text=True,
+                env=environment,
+            )
+        return self._process
+
+    def request(self, message: dict, timeout: float) -> str | None:
+        """Sends one job; returns None on success, else why it failed."""
+        process = self._start()
+        try:
+            process.stdin.write(json.dumps(message) + "\n")
+            process.stdin.flush()
+        except BrokenPipeError:
+            pass
+        ready, _, _ = select.select([process.stdout], [], [], timeout)
+        if not ready:
+            self.stop()
+            return f"grappler did not finish in {timeout:.0f} s"
+        reply = process.stdout.readline()
+        if reply:
+            return json.loads(reply).get("error")
+        process.wait()
+        return self._describe_crash(process.returncode)
+
+    def _describe_crash(self, status: int) -> str:
+        self._stderr.seek(0)
+        lines = [line for line in self._stderr.read().splitlines() if line.strip()]
+        last = lines[-1].strip() if lines else "no message"
+        self._process = None
+        if status < 0:
+            return f"grappler crashed (signal {-status}): {last}"
+        return f"grappler failed (exit status {status}): {last}"
+
+    def stop(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.kill()
+            self._process.wait()
+        self._process = None
+
+
+_worker = _Worker()
+atexit.register(_worker.stop)
+
+
 def optimize_graph(
     graph_def: Any,
     feeds: list[tuple[str, str]],
@@ -49,35 +116,14 @@ def optimize_graph(
         target = os.path.join(directory, "out.pb")
         with open(source, "wb") as file:
             file.write(graph_def.SerializeToString())
-        request = json.dumps({"feeds": feeds, "fetches": fetches})
-        environment = dict(os.environ)
-        environment.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        try:
-            process = subprocess.run(
-                [sys.executable, "-m", "tfreeze.optimize", source, target],
-                input=request,
-                capture_output=True,
-                text=True,
-                env=environment,
-                timeout=timeout,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            return OptimizeResult(graph_def, f"grappler did not finish in {timeout:.0f} s")
-        if process.returncode != 0 or not os.path.exists(target):
-            return OptimizeResult(graph_def, _describe_failure(process))
+        message = {"source": source, "target": target, "feeds": feeds, "fetches": fetches}
+        error = _worker.request(message, timeout)
+        if error is not None:
+            return OptimizeResult(graph_def, error)
         optimized = tf.compat.v1.GraphDef()
         with open(target, "rb") as file:
             optimized.ParseFromString(file.read())
     return OptimizeResult(optimized, None)
-
-
-def _describe_failure(process: subprocess.CompletedProcess) -> str:
-    lines = [line for line in process.stderr.strip().splitlines() if line.strip()]
-    last = lines[-1].strip() if lines else "no message"
-    if process.returncode < 0:
-        return f"grappler crashed (signal {-process.returncode}): {last}"
-    return f"grappler failed (exit status {process.returncode}): {last}"
 
 
 def _meta_graph(graph_def: Any, feeds: list[tuple[str, str]], fetches: list[str]) -> Any:
@@ -105,19 +151,30 @@ def _config() -> Any:
     return config
 
 
-def main() -> int:
+def _optimize_file(job: dict) -> None:
     import tensorflow as tf
     from tensorflow.python.grappler import tf_optimizer
 
-    source, target = sys.argv[1:3]
-    request = json.loads(sys.stdin.read())
     graph_def = tf.compat.v1.GraphDef()
-    with open(source, "rb") as file:
+    with open(job["source"], "rb") as file:
         graph_def.ParseFromString(file.read())
-    meta = _meta_graph(graph_def, request["feeds"], request["fetches"])
+    meta = _meta_graph(graph_def, job["feeds"], job["fetches"])
     optimized = tf_optimizer.OptimizeGraph(_config(), meta, graph_id=b"tfreeze")
-    with open(target, "wb") as file:
+    with open(job["target"], "wb") as file:
         file.write(optimized.SerializeToString())
+
+
+def main() -> int:
+    """Serves jobs, one JSON line each, answering one JSON line each. Python
+    errors are answered; a grappler abort kills the process, which the parent
+    sees as end of output."""
+    for line in sys.stdin:
+        try:
+            _optimize_file(json.loads(line))
+            reply: dict = {}
+        except Exception as error:  # noqa: BLE001 - reported to the parent
+            reply = {"error": f"grappler failed: {type(error).__name__}: {error}"}
+        print(json.dumps(reply), flush=True)
     return 0
 
 

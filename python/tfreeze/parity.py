@@ -68,7 +68,7 @@ def check_parity(
     threads: int = 1,
 ) -> ParityReport:
     """Compares the C++ outputs of ``pb_path`` with Python's run of the same file
-    and with ``source`` (a Keras model or ``.keras`` path; None to skip).
+    and with ``source`` (any source ``tfreeze.freeze`` takes; None to skip).
 
     Inputs are seeded random arrays fitting the signature when not given.
     Inputs and outputs are matched to the source model by position: a tfreeze
@@ -98,13 +98,41 @@ def check_parity(
 
 
 def _source_outputs(source: Any, model: Model, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
-    from tfreeze.keras_io import KerasIO, load_keras_model
+    """The source's own predictions: a Keras 3 model is called directly; every
+    other source kind is opened as the freezer opens it and asked through its
+    reference (a TF1 session, a SavedModel signature, a tf.function)."""
+    from tfreeze.sources import FreezeOptions, Stages, kind_of, open_source
 
-    io = KerasIO.of(load_keras_model(source))
-    if len(io.input_names) != len(model.inputs) or len(io.output_names) != len(model.outputs):
+    options = FreezeOptions(optimize=False)
+    kind = kind_of(source, options)
+    if kind in ("keras", "keras-file"):
+        return _keras_outputs(source, model, feeds)
+    if kind == "keras2-h5":
         raise ValueError(
-            f"the source model has {len(io.input_names)} inputs and {len(io.output_names)} "
+            "parity against a Keras 2 .h5 needs tf_keras in this process; "
+            "the freezer verified it in a child process when it froze it"
+        )
+    opened = open_source(source, kind, options, Stages())
+    try:
+        _check_same_shape(len(opened.inputs), len(opened.outputs), model)
+        values = [feeds.get(entry.name) for entry in model.inputs]
+        return opened.reference(values)
+    finally:
+        opened.close()
+
+
+def _check_same_shape(inputs: int, outputs: int, model: Model) -> None:
+    if inputs != len(model.inputs) or outputs != len(model.outputs):
+        raise ValueError(
+            f"the source model has {inputs} inputs and {outputs} "
             f"outputs but the .pb has {len(model.inputs)} and {len(model.outputs)}: "
             "they are not the same model"
         )
+
+
+def _keras_outputs(source: Any, model: Model, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+    from tfreeze.keras_io import KerasIO, load_keras_model
+
+    io = KerasIO.of(load_keras_model(source))
+    _check_same_shape(len(io.input_names), len(io.output_names), model)
     return [np.asarray(t) for t in io.call([feeds[name] for name in model.input_names])]

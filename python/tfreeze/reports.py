@@ -14,7 +14,7 @@ from tfreeze.parity import ParityReport
 __all__ = [
     "bench_table",
     "cold_start_table",
-    "freeze_report_dict",
+    "FreezeProgress",
     "latency_table",
     "outputs_table",
     "parity_table",
@@ -29,20 +29,6 @@ def _shape(shape: Any) -> str:
     return "[" + ", ".join("?" if d is None or d == -1 else str(d) for d in shape) + "]"
 
 
-def freeze_report_dict(report: FreezeReport) -> dict[str, Any]:
-    return {
-        "output": report.output_path,
-        "inputs": [e.to_json() for e in report.inputs],
-        "outputs": [e.to_json() for e in report.outputs],
-        "node_count": report.node_count,
-        "byte_size": report.byte_size,
-        "seconds": round(report.seconds, 3),
-        "verification": {
-            name: [d.as_dict() for d in diffs] for name, diffs in report.verification.items()
-        },
-    }
-
-
 def _io_table(title: str, rows: list[tuple[str, str, str, str]]) -> Table:
     table = Table(title=title)
     for column in ("", "name", "dtype", "shape"):
@@ -52,17 +38,57 @@ def _io_table(title: str, rows: list[tuple[str, str, str, str]]) -> Table:
     return table
 
 
+class FreezeProgress:
+    """A live line naming the freeze stage that runs, and the ones finished."""
+
+    def __init__(self, console: Console) -> None:
+        self._console = console
+        self._status: Any = None
+        self._done: list[str] = []
+
+    def __enter__(self) -> FreezeProgress:
+        self._status = self._console.status("freezing: load")
+        self._status.__enter__()
+        return self
+
+    def stage(self, name: str) -> None:
+        if name not in self._done:
+            self._done.append(name)
+        steps = " > ".join(self._done[:-1])
+        self._status.update(f"freezing: {steps + ' > ' if steps else ''}[bold]{name}[/bold]")
+
+    def __exit__(self, *exc: object) -> None:
+        self._status.__exit__(*exc)
+
+
 def print_freeze_report(console: Console, report: FreezeReport) -> None:
-    rows = [("input", e.name, e.dtype, _shape(e.shape)) for e in report.inputs]
+    rows = [
+        ("input", e.name + (" (optional)" if e.optional else ""), e.dtype, _shape(e.shape))
+        for e in report.inputs
+    ]
     rows += [("output", e.name, e.dtype, _shape(e.shape)) for e in report.outputs]
-    console.print(_io_table(f"froze {report.output_path}", rows))
+    console.print(_io_table(f"froze {report.output_path} ({report.source_kind})", rows))
+    for note in report.notes:
+        console.print(f"[cyan]note:[/cyan] {note}")
+    for warning in report.warnings:
+        console.print(f"[yellow]warning:[/yellow] {warning}")
+    if report.init:
+        console.print(f"run once at load: {', '.join(report.init)}")
+    if report.optimization:
+        o = report.optimization
+        console.print(
+            f"optimized: {o['nodes_before']} -> {o['nodes_after']} nodes, "
+            f"{o['bytes_before']:,} -> {o['bytes_after']:,} bytes"
+        )
     verified = (
-        f"frozen graph vs model: max abs diff {report.max_abs_diff:.3g}"
+        f"frozen graph vs source: max abs diff {report.max_abs_diff:.3g}"
         if report.verification
         else "not verified (--no-verify)"
     )
+    stages = ", ".join(f"{name} {seconds:.1f}" for name, seconds in report.stages.items())
     console.print(
-        f"{report.node_count} nodes, {report.byte_size:,} bytes, {report.seconds:.1f} s; {verified}"
+        f"{report.node_count} nodes, {report.byte_size:,} bytes, {report.seconds:.1f} s "
+        f"({stages}); {verified}"
     )
 
 

@@ -87,10 +87,14 @@ class Stages:
         self.seconds: dict[str, float] = {}
         self._on_stage = on_stage
 
-    @contextlib.contextmanager
-    def __call__(self, name: str) -> Iterator[None]:
+    def announce(self, name: str) -> None:
+        """Tells the display a stage started (one timed elsewhere, e.g. in a child)."""
         if self._on_stage is not None:
             self._on_stage(name)
+
+    @contextlib.contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        self.announce(name)
         started = time.perf_counter()
         try:
             yield

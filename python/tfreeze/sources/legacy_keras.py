@@ -14,6 +14,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from typing import Any
 
 from tfreeze.errors import FreezeError
@@ -23,6 +24,7 @@ from tfreeze.sources.functions import freeze_concrete
 __all__ = ["freeze_in_child", "open_legacy_model"]
 
 _REPORT_PREFIX = "tfreeze-report: "
+_STAGE_PREFIX = "tfreeze-stage: "
 
 
 def legacy_keras_available() -> bool:
@@ -42,19 +44,29 @@ def freeze_in_child(path: str, output_path: str, options: FreezeOptions, stages:
     environment = dict(os.environ, TF_USE_LEGACY_KERAS="1")
     environment.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     command = [sys.executable, "-m", "tfreeze.sources.legacy_keras", path, output_path]
-    process = subprocess.run(
-        command,
-        input=json.dumps(dataclasses.asdict(options)),
-        capture_output=True,
-        text=True,
-        env=environment,
-        check=False,
-    )
-    for line in process.stdout.splitlines():
-        if line.startswith(_REPORT_PREFIX):
-            return json.loads(line[len(_REPORT_PREFIX) :])
-    problem = _last_error(process.stderr) or f"exit status {process.returncode}"
-    raise FreezeError(f"freezing legacy Keras file {path!r} failed: {problem}")
+    with tempfile.TemporaryFile(mode="w+") as stderr:
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+            env=environment,
+        )
+        process.stdin.write(json.dumps(dataclasses.asdict(options)))
+        process.stdin.close()
+        report = None
+        for line in process.stdout:
+            if line.startswith(_STAGE_PREFIX):
+                stages.announce(line[len(_STAGE_PREFIX) :].strip())
+            elif line.startswith(_REPORT_PREFIX):
+                report = json.loads(line[len(_REPORT_PREFIX) :])
+        process.wait()
+        stderr.seek(0)
+        problem = _last_error(stderr.read()) or f"exit status {process.returncode}"
+    if report is None:
+        raise FreezeError(f"freezing legacy Keras file {path!r} failed: {problem}")
+    return report
 
 
 def _last_error(stderr: str) -> str:
@@ -109,7 +121,7 @@ def main() -> int:
     options = FreezeOptions(**json.loads(sys.stdin.read()))
     import tensorflow as tf
 
-    stages = Stages()
+    stages = Stages(lambda name: print(_STAGE_PREFIX + name, flush=True))
     with stages("load"):
         model = tf.keras.models.load_model(path, compile=False)
     opened = open_legacy_model(model, options, stages)

@@ -201,7 +201,7 @@ def _meta_signature_outputs(meta_graph: Any, options: FreezeOptions) -> dict[str
 def open_checkpoint(path: str, options: FreezeOptions, stages: Stages) -> Opened:
     import tensorflow as tf
 
-    meta_path, prefix = _resolve_checkpoint(exists(path), options.checkpoint)
+    meta_path, prefix = _resolve_checkpoint(path, options.checkpoint)
     graph = tf.Graph()
     session = tf.compat.v1.Session(graph=graph)
     try:
