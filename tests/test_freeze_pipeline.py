@@ -67,6 +67,23 @@ def test_over_2_gib_is_refused_before_any_constant_is_made(tmp_path):
     assert not list(tmp_path.iterdir())
 
 
+def test_a_tf1_graph_over_2_gib_is_refused_before_restoring(tmp_path):
+    graph = tf.Graph()
+    with graph.as_default():
+        ids = tf.compat.v1.placeholder(tf.int32, (None,), name="ids")
+        # Declared, never allocated: the graph file is a few hundred bytes.
+        table = tf.compat.v1.Variable(
+            tf.compat.v1.zeros_initializer()((600_000_000,)), name="embeddings"
+        )
+        tf.gather(table, ids, name="vectors")
+    (tmp_path / "graph.pbtxt").write_text(str(graph.as_graph_def()))
+    with pytest.raises(tfreeze.FreezeError, match="2.24 GiB.*embeddings"):
+        tfreeze.freeze(
+            str(tmp_path / "graph.pbtxt"), tmp_path / "m.pb", checkpoint=str(tmp_path / "none")
+        )
+    assert not (tmp_path / "m.pb").exists()
+
+
 def test_grappler_folds_batchnorm_and_reports_sizes(cnn, tmp_path):
     report = tfreeze.freeze(cnn, tmp_path / "m.pb")
     unoptimized = tfreeze.freeze(cnn, tmp_path / "raw.pb", optimize=False)

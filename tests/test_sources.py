@@ -243,6 +243,8 @@ def test_text_output_is_the_same_graph(tf1_model, tmp_path):
     binary.ParseFromString((tmp_path / "m.pb").read_bytes())
     text = text_format.Parse((tmp_path / "m.pbtxt").read_text(), tf.compat.v1.GraphDef())
     assert text == binary
+    with pytest.raises(tfreeze.LoadError, match="text GraphDef.*tfreeze freeze"):
+        tfreeze.Model(tmp_path / "m.pbtxt")
     # A .pbtxt is for reading and diffing; freezing it again gives a runnable .pb.
     tfreeze.freeze(str(tmp_path / "m.pbtxt"), tmp_path / "again.pb")
     check_frozen(tmp_path / "again.pb", model.feeds, model.expected)

@@ -36,8 +36,23 @@ std::string ReadFile(const std::string& path) {
   return bytes.str();
 }
 
+// A text GraphDef (.pbtxt) starts with a field name; a binary one never starts
+// with a letter. Worth a precise message: the C API reads only binary.
+bool LooksLikeTextGraphDef(std::string_view bytes) {
+  const std::size_t start = bytes.find_first_not_of(" \t\r\n");
+  if (start == std::string_view::npos) return false;
+  const std::string_view head = bytes.substr(start, 8);
+  return head.rfind("node", 0) == 0 || head.rfind("versions", 0) == 0 ||
+         head.rfind("library", 0) == 0;
+}
+
 internal::GraphPtr ImportGraph(std::string_view graph_def, const std::string& origin,
                                const std::string& device) {
+  if (LooksLikeTextGraphDef(graph_def)) {
+    throw LoadError(Code::kInvalidArgument,
+                    origin + " is a text GraphDef (.pbtxt); the runtime reads binary ones. "
+                             "Make one with `tfreeze freeze FILE.pbtxt -o FILE.pb`");
+  }
   internal::GraphPtr graph(TF_NewGraph());
   // Borrow the bytes instead of TF_NewBufferFromString's copy: a frozen graph
   // can be up to 2 GiB, and TensorFlow only reads the buffer while importing.

@@ -93,7 +93,10 @@ def print_freeze_report(console: Console, report: FreezeReport) -> None:
 
 
 def signature_table(model: Any, path: str) -> Table:
-    rows = [("input", s.name, s.dtype_name, _shape(s.shape)) for s in model.inputs]
+    rows = [
+        ("input", s.name + (" (optional)" if s.optional else ""), s.dtype_name, _shape(s.shape))
+        for s in model.inputs
+    ]
     rows += [("output", s.name, s.dtype_name, _shape(s.shape)) for s in model.outputs]
     return _io_table(path, rows)
 

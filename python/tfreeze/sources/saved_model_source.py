@@ -12,8 +12,7 @@ import numpy as np
 from tfreeze.errors import FreezeError
 from tfreeze.sources.base import FreezeOptions, Opened, Stages
 from tfreeze.sources.functions import freeze_concrete
-from tfreeze.sources.graphs import session_reference
-from tfreeze.sources.tf1 import choose_init, freeze_session, ports_for
+from tfreeze.sources.tf1 import choose_init, freeze_session, ports_for, session_opened
 
 __all__ = ["open_saved_model"]
 
@@ -135,17 +134,11 @@ def _open_tf1(path: str, options: FreezeOptions, stages: Stages) -> Opened:
     except BaseException:
         session.close()
         raise
-    return Opened(
-        kind="saved-model-tf1",
-        name=f"{path} [{name}]",
-        graph_def=graph_def,
-        inputs=inputs,
-        outputs=outputs,
-        reference=session_reference(session, inputs, outputs),
-        init=init,
-        notes=notes,
-        closers=[session.close],
+    opened = session_opened(
+        "saved-model-tf1", session, graph_def, inputs, outputs, init, notes, selected_outputs=False
     )
+    opened.name = f"{path} [{name}]"
+    return opened
 
 
 def _run_init(session: Any, init: list[str]) -> None:

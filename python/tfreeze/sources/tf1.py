@@ -23,6 +23,7 @@ from tfreeze.sources.graphs import (
 
 __all__ = [
     "choose_init",
+    "session_opened",
     "freeze_session",
     "is_checkpoint",
     "open_checkpoint",
@@ -144,13 +145,19 @@ def freeze_session(
 
 
 def _check_variable_bytes(session: Any) -> None:
+    """Sizes from the variable ops' own shape and dtype attributes: works for
+    graphs without collections (a bare GraphDef) and allocates nothing."""
+    import tensorflow as tf
+
     from tfreeze.sources.functions import check_constant_bytes
 
-    with session.graph.as_default():
-        variables = session.graph.get_collection("variables")
-    check_constant_bytes(
-        [(v.name, (v.shape.num_elements() or 0) * v.dtype.size) for v in variables]
-    )
+    sizes = []
+    for op in session.graph.get_operations():
+        if op.type in VARIABLE_OPS:
+            shape = tf.TensorShape(op.get_attr("shape"))
+            count = shape.num_elements() if shape.is_fully_defined() else 0
+            sizes.append((op.name, count * tf.as_dtype(op.get_attr("dtype")).size))
+    check_constant_bytes(sizes)
 
 
 # ----------------------------------------------------------------- checkpoints
@@ -211,6 +218,7 @@ def open_checkpoint(path: str, options: FreezeOptions, stages: Stages) -> Opened
             )
             if saver is None:
                 raise FreezeError(f"{meta_path!r} has no variables to restore (no saver)")
+            _check_variable_bytes(session)  # before restoring reads them into memory
             saver.restore(session, prefix)
         known = _signature_from_meta_file(meta_path, options)
         opened = _freeze_restored(session, options, stages, known, kind="tf1-checkpoint")
@@ -247,17 +255,31 @@ def _freeze_restored(
         session.run([graph.get_operation_by_name(n) for n in init])
     with stages("convert"):
         frozen = freeze_session(session, outputs, init, options)
-    inputs = _inputs_in(frozen, graph)
+    return session_opened(kind, session, frozen, _inputs_in(frozen, graph), outputs, init, notes)
+
+
+def session_opened(
+    kind: str,
+    session: Any,
+    graph_def: Any,
+    inputs: list[Port],
+    outputs: list[Port],
+    init: list[str],
+    notes: list[str],
+    *,
+    selected_outputs: bool = True,
+) -> Opened:
+    """An Opened whose reference is the source's own TF1 session (closed with it)."""
     return Opened(
         kind=kind,
         name="",
-        graph_def=frozen,
+        graph_def=graph_def,
         inputs=inputs,
         outputs=outputs,
         reference=session_reference(session, inputs, outputs),
         init=init,
         notes=notes,
-        selected_outputs=True,
+        selected_outputs=selected_outputs,
         closers=[session.close],
     )
 
@@ -295,6 +317,7 @@ def open_graph_def(path: str, options: FreezeOptions, stages: Stages) -> Opened:
     try:
         if variables:
             with stages("load"):
+                _check_variable_bytes(session)  # before restoring reads them into memory
                 _restore_into(session, options.checkpoint)
             opened = _freeze_restored(session, options, stages, None, kind="graph-def+checkpoint")
         else:
@@ -357,18 +380,8 @@ def _resign(session: Any, graph_def: Any, options: FreezeOptions, stages: Stages
     init = choose_init(graph_def, options, notes)
     with stages("convert"):
         pruned = prune(graph_def, [p.node for p in outputs] + init)
-    inputs = _inputs_in(pruned, graph)
     if init:
         session.run([graph.get_operation_by_name(n) for n in init])
-    return Opened(
-        kind="graph-def",
-        name="",
-        graph_def=pruned,
-        inputs=inputs,
-        outputs=outputs,
-        reference=session_reference(session, inputs, outputs),
-        init=init,
-        notes=notes,
-        selected_outputs=True,
-        closers=[session.close],
+    return session_opened(
+        "graph-def", session, pruned, _inputs_in(pruned, graph), outputs, init, notes
     )
