@@ -286,3 +286,18 @@ def test_names_work_in_plain_tensorflow(tf1_model, keras_model, tmp_path):
     with tf.compat.v1.Session(graph=graph) as session:
         zeta = session.run("zeta:0", {f"{name}:0": value for name, value in feeds.items()})
     np.testing.assert_array_equal(zeta, tfreeze.Model(pb).run(feeds)["zeta"])
+
+
+def test_resigning_prunes_what_the_chosen_outputs_do_not_need(tf1_model, tmp_path):
+    import tensorflow as tf
+
+    model = tf1_model("two_in_two_out")
+    pb = tmp_path / "m.pb"
+    report = tfreeze.freeze(str(model.directory / "frozen.pb"), pb, output_names=["zeta"])
+    assert [e.name for e in report.outputs] == ["zeta"]
+    graph = tf.compat.v1.GraphDef()
+    graph.ParseFromString(pb.read_bytes())
+    names = {node.name for node in graph.node}
+    assert "alpha" not in names and not any(n.startswith("alpha_head/") for n in names)
+    cpp = tfreeze.Model(pb).run(model.feeds)
+    np.testing.assert_array_equal(cpp["zeta"], model.expected["zeta"])
