@@ -120,6 +120,15 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 0 if report["passed"] else 1
 
 
+def _parity_source_options(args: argparse.Namespace) -> dict[str, Any]:
+    given = {
+        "checkpoint": args.checkpoint,
+        "signature_name": args.signature,
+        "output_names": _names(args.output_names),
+    }
+    return {key: value for key, value in given.items() if value is not None}
+
+
 def cmd_parity(args: argparse.Namespace) -> int:
     from tfreeze.parity import check_parity
 
@@ -130,6 +139,7 @@ def cmd_parity(args: argparse.Namespace) -> int:
         seed=args.seed,
         rtol=args.rtol,
         atol=args.atol,
+        source_options=_parity_source_options(args),
     )
     if args.json:
         _print_json(report.as_dict())
@@ -342,8 +352,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_verify)
 
     p = sub.add_parser("parity", help="compare C++, Python-.pb and source-model outputs")
-    p.add_argument("source", help="the model the .pb was frozen from (.keras)")
+    p.add_argument("source", help="the model the .pb was frozen from (any freeze source)")
     p.add_argument("model", help="the frozen .pb")
+    p.add_argument("--checkpoint", help="as given to freeze (GraphDef sources)")
+    p.add_argument("--signature", help="as given to freeze (SavedModel sources)")
+    p.add_argument("--output-names", help="as given to freeze (TF1 graphs: the output nodes)")
     p.add_argument("--batch", type=_positive, default=2)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--rtol", type=float, default=1e-5)

@@ -118,11 +118,32 @@ def freeze(
         report.stages = {**stages.seconds, **report.stages}
         return report
     started = time.perf_counter()
-    opened = open_source(source, kind, settings, stages)
+    opened = _open(source, kind, settings, stages)
     try:
         return freeze_opened(opened, output_path, settings, stages, started)
     finally:
         opened.close()
+
+
+def _open(source: Any, kind: str, options: FreezeOptions, stages: Stages) -> Opened:
+    """Opens the source; TensorFlow's own failures (a missing checkpoint shard,
+    unknown tags, a graph that will not import) become FreezeError."""
+    try:
+        return open_source(source, kind, options, stages)
+    except (FreezeError, OSError, TypeError):
+        raise
+    except Exception as error:
+        first_line = (str(error).strip().splitlines() or [""])[0][:300]
+        raise FreezeError(
+            f"could not open {kind} source {_describe(source)}: {type(error).__name__}: "
+            f"{first_line}"
+        ) from error
+
+
+def _describe(source: Any) -> str:
+    return (
+        repr(os.fspath(source)) if isinstance(source, (str, os.PathLike)) else type(source).__name__
+    )
 
 
 def freeze_opened(

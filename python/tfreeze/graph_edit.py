@@ -35,6 +35,11 @@ def _rename_one(graph_def: Any, old: str, new: str) -> None:
             base, colon, port = source.lstrip("^").partition(":")
             if base == old:
                 node.input[i] = ("^" if control else "") + new + colon + port
+        if "_class" in node.attr:  # colocation constraints name nodes too
+            groups = node.attr["_class"].list.s
+            for i, group in enumerate(groups):
+                if group == f"loc:@{old}".encode():
+                    groups[i] = f"loc:@{new}".encode()
 
 
 def rename_nodes(graph_def: Any, renames: list[tuple[str, str]]) -> None:

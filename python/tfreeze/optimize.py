@@ -22,6 +22,7 @@ import select
 import subprocess
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +47,7 @@ class _Worker:
     def __init__(self) -> None:
         self._process: subprocess.Popen | None = None
         self._stderr: Any = None
+        self._lock = threading.Lock()
 
     def _start(self) -> subprocess.Popen:
         if self._process is None or self._process.poll() is not None:
@@ -64,7 +66,17 @@ class _Worker:
         return self._process
 
     def request(self, message: dict, timeout: float) -> str | None:
-        """Sends one job; returns None on success, else why it failed."""
+        """Sends one job; returns None on success, else why it failed. One job
+        at a time; a job cut short (Ctrl-C) takes the worker down with it, so a
+        late reply can never answer the next job."""
+        with self._lock:
+            try:
+                return self._exchange(message, timeout)
+            except BaseException:
+                self.stop()
+                raise
+
+    def _exchange(self, message: dict, timeout: float) -> str | None:
         process = self._start()
         try:
             process.stdin.write(json.dumps(message) + "\n")

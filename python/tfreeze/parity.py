@@ -66,6 +66,7 @@ def check_parity(
     rtol: float = 1e-5,
     atol: float = 1e-6,
     threads: int = 1,
+    source_options: dict[str, Any] | None = None,
 ) -> ParityReport:
     """Compares the C++ outputs of ``pb_path`` with Python's run of the same file
     and with ``source`` (any source ``tfreeze.freeze`` takes; None to skip).
@@ -86,7 +87,9 @@ def check_parity(
     cpp = model.run(feeds)
     with PythonSession(pb_path, intra_op_threads=threads, inter_op_threads=threads) as session:
         python = session.run(feeds)
-    expected = _source_outputs(source, model, feeds) if source is not None else None
+    expected = (
+        _source_outputs(source, model, feeds, source_options or {}) if source is not None else None
+    )
     outputs = []
     for i, name in enumerate(model.output_names):
         vs_source = None
@@ -97,13 +100,17 @@ def check_parity(
     return ParityReport(outputs, rtol, atol, batch_size)
 
 
-def _source_outputs(source: Any, model: Model, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+def _source_outputs(
+    source: Any, model: Model, feeds: dict[str, np.ndarray], source_options: dict[str, Any]
+) -> list[np.ndarray]:
     """The source's own predictions: a Keras 3 model is called directly; every
-    other source kind is opened as the freezer opens it and asked through its
-    reference (a TF1 session, a SavedModel signature, a tf.function)."""
+    other source kind is opened as the freezer opens it (with the options it
+    was frozen with: checkpoint, signature_name, output_names...) and asked
+    through its reference (a TF1 session, a SavedModel signature, a function).
+    Outputs match the .pb's by name where the names agree, else by position."""
     from tfreeze.sources import FreezeOptions, Stages, kind_of, open_source
 
-    options = FreezeOptions(optimize=False)
+    options = FreezeOptions(**{**source_options, "optimize": False})
     kind = kind_of(source, options)
     if kind in ("keras", "keras-file"):
         return _keras_outputs(source, model, feeds)
@@ -115,8 +122,15 @@ def _source_outputs(source: Any, model: Model, feeds: dict[str, np.ndarray]) -> 
     opened = open_source(source, kind, options, Stages())
     try:
         _check_same_shape(len(opened.inputs), len(opened.outputs), model)
-        values = [feeds.get(entry.name) for entry in model.inputs]
-        return opened.reference(values)
+        fed = [e.name for e in model.inputs]
+        values = opened.reference(
+            [feeds.get(p.name if p.name in fed else fed[i]) for i, p in enumerate(opened.inputs)]
+        )
+        names = [p.name for p in opened.outputs]
+        return [
+            values[names.index(e.name)] if e.name in names else values[i]
+            for i, e in enumerate(model.outputs)
+        ]
     finally:
         opened.close()
 

@@ -42,10 +42,22 @@ def kind_of(source: Any, options: FreezeOptions) -> str:
         if is_checkpoint(path):
             return "checkpoint"
         raise _unsupported(f"directory {path!r} (no saved_model.pb and no 'checkpoint' file)")
-    if path.endswith(".meta") or (not os.path.exists(path) and is_checkpoint(path)):
-        return "checkpoint"
     if not os.path.exists(path):
+        if is_checkpoint(path) and not path.endswith(".meta"):
+            return "checkpoint"  # a checkpoint prefix: model.ckpt beside model.ckpt.index
         raise FileNotFoundError(f"source {path!r} does not exist")
+    if path.endswith(".meta"):
+        return "checkpoint"
+    if os.path.basename(path) in ("saved_model.pb", "saved_model.pbtxt"):
+        raise FreezeError(
+            f"{path!r} is a SavedModel's graph file; pass its directory "
+            f"({os.path.dirname(path) or '.'!r}) as the source"
+        )
+    if path.endswith(".weights.h5"):
+        raise FreezeError(
+            f"{path!r} holds weights only, not a model; load them into the model "
+            "(model.load_weights) and freeze the model, or freeze its .keras file"
+        )
     if path.endswith(".keras"):
         return "keras-file"
     if path.endswith((".h5", ".hdf5")):

@@ -77,10 +77,12 @@ def open_function(concrete: Any, options: FreezeOptions, stages: Stages) -> Open
         by_name = {p.name: p for p in outputs}
         outputs = [by_name[key] for key in model_order]
 
+    keys = [p.name for p in outputs]  # the function's own keys: ports may be renamed later
+
     def reference(values: list[np.ndarray]) -> list[np.ndarray]:
         result = concrete(*[tf.constant(v) for v in values])
         if isinstance(result, dict):
-            return [np.asarray(result[p.name]) for p in outputs]
+            return [np.asarray(result[key]) for key in keys]
         return [np.asarray(v) for v in tf.nest.flatten(result)]
 
     name = getattr(concrete, "name", "function")

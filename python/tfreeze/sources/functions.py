@@ -142,6 +142,17 @@ def _freeze_tables(graph_def: Any, concrete: Any, extra_inputs: list[str]) -> li
     return init
 
 
+def _digest(keys: Any, values: Any) -> str:
+    import hashlib
+
+    import tensorflow as tf
+
+    digest = hashlib.sha256()
+    for array in (keys, values):
+        digest.update(tf.make_tensor_proto(array).SerializeToString(deterministic=True))
+    return digest.hexdigest()[:16]
+
+
 def _add_table(graph_def: Any, name: str, keys: Any, values: Any, dtypes: tuple) -> str:
     import tensorflow as tf
 
@@ -149,7 +160,9 @@ def _add_table(graph_def: Any, name: str, keys: Any, values: Any, dtypes: tuple)
     table.op = "HashTableV2"
     table.ClearField("attr")
     table.attr["key_dtype"].type, table.attr["value_dtype"].type = dtypes
-    table.attr["shared_name"].s = name.encode()
+    # Named after the contents: plain TensorFlow shares tables by name across
+    # imported graphs, and two models' tables must never meet.
+    table.attr["shared_name"].s = f"tfreeze_table_{_digest(keys, values)}".encode()
     table.attr["container"].s = b""
     table.attr["use_node_name_sharing"].b = False
     stem = f"tfreeze/init/{name}"

@@ -84,6 +84,13 @@ def choose_init(graph_def: Any, options: FreezeOptions, notes: list[str]) -> lis
     """Ops the frozen graph runs once at start-up: initializer_nodes when
     given (freeze_graph.py's parameter), else every op that fills a table."""
     if options.initializer_nodes is not None:
+        names = {node.name for node in graph_def.node}
+        missing = [n for n in options.initializer_nodes if n not in names]
+        if missing:
+            raise FreezeError(
+                f"initializer node {', '.join(repr(m) for m in missing)} is not in the graph; "
+                "ops that fill tables here: " + (", ".join(table_initializers(graph_def)) or "none")
+            )
         return list(options.initializer_nodes)
     found = table_initializers(graph_def)
     if found:
@@ -330,7 +337,13 @@ def open_graph_def(path: str, options: FreezeOptions, stages: Stages) -> Opened:
 
 
 def _strip_tfreeze_nodes(graph_def: Any) -> None:
-    kept = [node for node in graph_def.node if not node.name.startswith("tfreeze/")]
+    """Drops a tfreeze file's signature and test vectors (they are made anew);
+    keeps its table initializers, which the graph needs."""
+    kept = [
+        node
+        for node in graph_def.node
+        if not node.name.startswith("tfreeze/") or node.name.startswith("tfreeze/init/")
+    ]
     if len(kept) != len(graph_def.node):
         del graph_def.node[:]
         graph_def.node.extend(kept)

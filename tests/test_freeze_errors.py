@@ -1,0 +1,142 @@
+"""Bad input to the freezer gets a clear error naming the problem (and the
+valid choices), never a traceback or a partial file; plus the fixes a review
+of the sources asked for."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+import tf1_models
+from sources_fixtures import check_frozen, keras_expected
+
+import models
+import tfreeze
+from tfreeze import cli, optimize
+from tfreeze.parity import check_parity
+
+
+@pytest.fixture(scope="module")
+def tf1(tmp_path_factory):
+    return tf1_models.build("two_in_two_out", tmp_path_factory.mktemp("tf1"))
+
+
+def _cli_error(capsys, *argv: str) -> str:
+    assert cli.main(["freeze", *argv]) == 2
+    return capsys.readouterr().err
+
+
+def test_bad_sources_are_named(tmp_path, capsys):
+    missing = _cli_error(capsys, str(tmp_path / "model.ckpt.meta"), "-o", str(tmp_path / "m.pb"))
+    assert "does not exist" in missing
+    (tmp_path / "sm").mkdir()
+    (tmp_path / "sm" / "saved_model.pb").write_bytes(b"")
+    graph_file = _cli_error(capsys, str(tmp_path / "sm" / "saved_model.pb"), "-o", "m.pb")
+    assert "pass its directory" in graph_file
+    (tmp_path / "empty").mkdir()
+    empty = _cli_error(capsys, str(tmp_path / "empty"), "-o", str(tmp_path / "m.pb"))
+    assert "no saved_model.pb and no 'checkpoint' file" in empty
+    assert not (tmp_path / "m.pb").exists()
+
+
+def test_tensorflow_failures_become_freeze_errors(tf1, tmp_path, capsys):
+    out = str(tmp_path / "m.pb")
+    tags = _cli_error(capsys, str(tf1.directory / "saved_model"), "-o", out, "--tags", "gpu")
+    assert "could not open saved-model source" in tags and "gpu" in tags
+    nope = _cli_error(capsys, tf1.meta, "-o", out, "--initializer-nodes", "nope")
+    assert "initializer node 'nope' is not in the graph" in nope
+    wrong = _cli_error(capsys, tf1.meta, "-o", out, "--output-names", "softmaxx")
+    assert "softmaxx" in wrong
+    for shard in tf1.directory.glob("model.ckpt.data-*"):
+        shard.rename(str(shard) + ".moved")
+    try:
+        lost = _cli_error(capsys, tf1.meta, "-o", out)
+        assert "could not open checkpoint source" in lost
+    finally:
+        for shard in tf1.directory.glob("model.ckpt.data-*.moved"):
+            shard.rename(str(shard)[: -len(".moved")])
+    assert not os.path.exists(out)
+
+
+def test_renamed_dict_outputs_of_a_function(tmp_path):
+    @tf.function(input_signature=[tf.TensorSpec([None, 2], tf.float32, name="x")])
+    def stats(x):
+        return {"total": tf.reduce_sum(x, 1), "mean": tf.reduce_mean(x, 1)}
+
+    pb = tmp_path / "m.pb"
+    report = tfreeze.freeze(stats, pb, output_names=["sum", "avg"])
+    assert [e.name for e in report.outputs] == ["sum", "avg"]  # the function's key order
+    x = np.arange(6, dtype=np.float32).reshape(3, 2)
+    check_frozen(pb, {"x": x}, {"sum": x.sum(1), "avg": x.mean(1)})
+
+
+def test_a_silent_grappler_worker_times_out_and_is_replaced(monkeypatch):
+    silent = optimize._Worker()
+    silent.command = [sys.executable, "-c", "import time; time.sleep(60)"]
+    monkeypatch.setattr(optimize, "_worker", silent)
+    graph = tf.compat.v1.GraphDef()
+    result = optimize.optimize_graph(graph, [], [], timeout=1.0)
+    assert result.error == "grappler did not finish in 1 s" and result.graph_def is graph
+    silent.command = optimize._Worker.command
+    with tf.Graph().as_default() as g:
+        tf.identity(tf.compat.v1.placeholder(tf.float32, (None,), name="x") * 1.0, name="y")
+    again = optimize.optimize_graph(g.as_graph_def(), [("x:0", "float32")], ["y:0"])
+    assert again.error is None
+
+
+def test_tables_get_names_of_their_own_and_survive_refreezing(tmp_path):
+    keras.utils.set_random_seed(0)
+    text = models.text()
+    report = tfreeze.freeze(text, tmp_path / "a.pb")
+    tfreeze.freeze(text, tmp_path / "a.pbtxt")
+    again = tfreeze.freeze(str(tmp_path / "a.pbtxt"), tmp_path / "again.pb")
+    assert again.init == report.init
+    frozen = tfreeze.Model(tmp_path / "again.pb")
+    feeds = frozen.random_feeds(batch_size=3, seed=4)
+    check_frozen(tmp_path / "again.pb", feeds, keras_expected(text, frozen, feeds))
+
+    def shared_names(path) -> set[bytes]:
+        graph = tf.compat.v1.GraphDef()
+        graph.ParseFromString(path.read_bytes())
+        return {n.attr["shared_name"].s for n in graph.node if n.op == "HashTableV2"}
+
+    other = models.lookups()
+    tfreeze.freeze(other, tmp_path / "b.pb")
+    assert shared_names(tmp_path / "a.pb").isdisjoint(shared_names(tmp_path / "b.pb"))
+
+
+def test_renaming_keeps_colocation_constraints():
+    from tfreeze.graph_edit import claim_node_name
+
+    graph = tf.compat.v1.GraphDef()
+    x = graph.node.add(name="x", op="Placeholder")
+    y = graph.node.add(name="y", op="Identity", input=["x"])
+    y.attr["_class"].list.s.append(b"loc:@x")
+    claim_node_name(graph, "x", "image", {"x", "y"})
+    assert list(y.input) == ["image"] and list(y.attr["_class"].list.s) == [b"loc:@image"]
+    assert x.name == "image"
+
+
+def test_parity_uses_the_options_the_file_was_frozen_with(tf1, tmp_path):
+    pb = tmp_path / "m.pb"
+    tfreeze.freeze(tf1.meta, pb, output_names=["alpha", "zeta"])
+    report = check_parity(tf1.meta, pb, source_options={"output_names": ["alpha", "zeta"]})
+    assert report.passed
+    graph_pb = tmp_path / "g.pb"
+    tfreeze.freeze(str(tf1.directory / "graph.pbtxt"), graph_pb, checkpoint=tf1.checkpoint)
+    assert (
+        cli.main(
+            [
+                "parity",
+                str(tf1.directory / "graph.pbtxt"),
+                str(graph_pb),
+                "--checkpoint",
+                tf1.checkpoint,
+            ]
+        )
+        == 0
+    )
