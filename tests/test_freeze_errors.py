@@ -140,3 +140,31 @@ def test_parity_uses_the_options_the_file_was_frozen_with(tf1, tmp_path):
         )
         == 0
     )
+
+
+class _TableInControlFlow(tf.Module):
+    """Lookups whose table handle reaches them only through tf.cond / map_fn."""
+
+    def __init__(self):
+        self.table = tf.lookup.StaticHashTable(
+            tf.lookup.KeyValueTensorInitializer(["a", "b", "c"], [1, 2, 3], tf.string, tf.int64), -1
+        )
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="words")])
+    def __call__(self, words):
+        looked_up = tf.cond(
+            tf.size(words) > 0,
+            lambda: self.table.lookup(words),
+            lambda: tf.zeros_like(words, tf.int64),
+        )
+        mapped = tf.map_fn(lambda w: self.table.lookup(w) * 10, words, fn_output_signature=tf.int64)
+        return {"ids": looked_up, "scaled": mapped}
+
+
+@pytest.mark.parametrize("keep", [False, True])
+def test_tables_used_inside_control_flow_are_frozen(keep, tmp_path):
+    pb = tmp_path / "m.pb"
+    report = tfreeze.freeze(_TableInControlFlow(), pb, keep_control_flow=keep)
+    assert len(report.init) == 1  # one table, captured once, used in both places
+    words = np.array(["b", "z", "a", "c"], dtype=object)
+    check_frozen(pb, {"words": words}, {"ids": [2, -1, 1, 3], "scaled": [20, -10, 10, 30]})

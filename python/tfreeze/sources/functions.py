@@ -113,6 +113,46 @@ def _table_dtypes(graph_def: Any, placeholder: str) -> tuple[Any, Any] | None:
     return None
 
 
+def _every_table_dtypes(graph_def: Any) -> list[tuple[Any, Any]]:
+    """(key, value) dtypes of every table lookup anywhere, functions included."""
+    nodes = list(graph_def.node)
+    for function in graph_def.library.function:
+        nodes.extend(function.node_def)
+    pairs = []
+    for node in nodes:
+        if node.op == "LookupTableFindV2":
+            pair = (node.attr["Tin"].type, node.attr["Tout"].type)
+        elif node.op == "LookupTableExportV2":
+            pair = (node.attr["Tkeys"].type, node.attr["Tvalues"].type)
+        else:
+            continue
+        if pair not in pairs:
+            pairs.append(pair)
+    return pairs
+
+
+def _export(graph_def: Any, placeholder: str, handle: Any) -> tuple | None:
+    """((key dtype, value dtype), keys, values) of the live table behind
+    ``handle``. The dtypes come from the ops using the handle; when it reaches
+    them through control flow (a lookup inside tf.cond or a loop), every
+    dtype pair the graph's lookups use is tried: exporting with the wrong
+    pair fails, so the first that works is the table's."""
+    import tensorflow as tf
+
+    direct = _table_dtypes(graph_def, placeholder)
+    for dtypes in [direct] if direct else _every_table_dtypes(graph_def):
+        try:
+            keys, values = tf.raw_ops.LookupTableExportV2(
+                table_handle=handle,
+                Tkeys=tf.dtypes.as_dtype(dtypes[0]),
+                Tvalues=tf.dtypes.as_dtype(dtypes[1]),
+            )
+        except (tf.errors.InvalidArgumentError, tf.errors.NotFoundError, TypeError):
+            continue
+        return dtypes, keys.numpy(), values.numpy()
+    return None
+
+
 def _source(node: Any) -> str:
     return node.input[0].split(":")[0] if node.input else ""
 
@@ -122,23 +162,19 @@ def _freeze_tables(graph_def: Any, concrete: Any, extra_inputs: list[str]) -> li
     Placeholder the caller would have to feed. Each becomes a HashTableV2 node
     (same name, so its consumers are unchanged) plus a LookupTableImportV2 init
     op fed by Const keys and values exported from the live table."""
-    import tensorflow as tf
 
     captured = {internal.op.name: external for external, internal in concrete.graph.captures}
     init = []
     for placeholder in extra_inputs:
-        dtypes = _table_dtypes(graph_def, placeholder)
         handle = captured.get(placeholder)
-        if dtypes is None or handle is None:
+        exported = None if handle is None else _export(graph_def, placeholder, handle)
+        if exported is None:
             raise FreezeError(
                 f"the function reads resource {placeholder!r}, which is neither a variable "
                 "nor a lookup table; tfreeze cannot turn it into constants"
             )
-        key_dtype, value_dtype = (tf.dtypes.as_dtype(d) for d in dtypes)
-        keys, values = tf.raw_ops.LookupTableExportV2(
-            table_handle=handle, Tkeys=key_dtype, Tvalues=value_dtype
-        )
-        init.append(_add_table(graph_def, placeholder, keys.numpy(), values.numpy(), dtypes))
+        dtypes, keys, values = exported
+        init.append(_add_table(graph_def, placeholder, keys, values, dtypes))
     return init
 
 
