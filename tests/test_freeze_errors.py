@@ -168,3 +168,13 @@ def test_tables_used_inside_control_flow_are_frozen(keep, tmp_path):
     assert len(report.init) == 1  # one table, captured once, used in both places
     words = np.array(["b", "z", "a", "c"], dtype=object)
     check_frozen(pb, {"words": words}, {"ids": [2, -1, 1, 3], "scaled": [20, -10, 10, 30]})
+
+
+def test_misspelled_names_list_the_real_ones(tf1, tmp_path):
+    with pytest.raises(tfreeze.FreezeError, match="no node 'zetta'.*could be outputs: zeta, alpha"):
+        tfreeze.freeze(tf1.meta, tmp_path / "m.pb", output_names=["zetta"])
+    with pytest.raises(tfreeze.FreezeError, match="deny list names hiden/bias.*hidden/bias"):
+        tfreeze.freeze(tf1.meta, tmp_path / "m.pb", variable_denylist=["hiden/bias"])
+    # --checkpoint may name a directory for a .meta source too.
+    report = tfreeze.freeze(tf1.meta, tmp_path / "m.pb", checkpoint=str(tf1.directory))
+    assert [e.name for e in report.outputs] == ["zeta", "alpha"]

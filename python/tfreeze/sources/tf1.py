@@ -64,7 +64,15 @@ def choose_outputs(
 ) -> dict[str, str]:
     """{name: tensor} of the outputs: given, else known (a signature), else guessed."""
     if options.output_names:
-        return dict(_split_alias(entry) for entry in options.output_names)
+        chosen = dict(_split_alias(entry) for entry in options.output_names)
+        nodes = {node.name for node in graph_def.node}
+        missing = [t for t in chosen.values() if t.rsplit(":", 1)[0] not in nodes]
+        if missing:
+            raise FreezeError(
+                f"the graph has no node {', '.join(repr(m) for m in missing)}; final nodes "
+                f"that could be outputs: {', '.join(guess_outputs(graph_def)) or 'none'}"
+            )
+        return chosen
     if known:
         return known
     guessed = guess_outputs(graph_def)
@@ -127,6 +135,7 @@ def freeze_session(
     source = session.graph.as_graph_def()
     keep = [p.node for p in outputs] + list(init)
     _check_variable_bytes(session)
+    _check_listed_variables(source, options)
     try:
         frozen = tf.compat.v1.graph_util.convert_variables_to_constants(
             session,
@@ -149,6 +158,21 @@ def freeze_session(
             variable_names_blacklist=options.variable_denylist,
         )
     return frozen
+
+
+def _check_listed_variables(graph_def: Any, options: FreezeOptions) -> None:
+    """A misspelled allow/deny entry would silently freeze the wrong set."""
+    known = set(variable_nodes(graph_def))
+    for kind, listed in (
+        ("allow", options.variable_allowlist),
+        ("deny", options.variable_denylist),
+    ):
+        unknown = sorted(set(listed or ()) - known)
+        if unknown:
+            raise FreezeError(
+                f"variable {kind} list names {', '.join(unknown)}, not variables of the graph; "
+                f"its variables are: {', '.join(sorted(known)) or 'none'}"
+            )
 
 
 def _check_variable_bytes(session: Any) -> None:
@@ -188,10 +212,11 @@ def _resolve_checkpoint(path: str, given: str | None) -> tuple[str, str]:
             raise FreezeError(f"{path!r} has a 'checkpoint' file that names no checkpoint")
         meta = prefix + ".meta"
     elif path.endswith(".meta"):
-        meta, prefix = path, given or path[: -len(".meta")]
+        meta, prefix = path, path[: -len(".meta")]
     else:
         meta, prefix = path + ".meta", path
-    prefix = given or prefix
+    if given:
+        prefix = tf.train.latest_checkpoint(given) or given if os.path.isdir(given) else given
     if not os.path.exists(meta):
         raise FreezeError(
             f"no meta graph {meta!r} beside checkpoint {prefix!r}; pass the graph itself "
