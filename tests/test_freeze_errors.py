@@ -178,3 +178,26 @@ def test_misspelled_names_list_the_real_ones(tf1, tmp_path):
     # --checkpoint may name a directory for a .meta source too.
     report = tfreeze.freeze(tf1.meta, tmp_path / "m.pb", checkpoint=str(tf1.directory))
     assert [e.name for e in report.outputs] == ["zeta", "alpha"]
+
+
+def test_inputs_of_unknown_rank_take_a_stated_shape(tmp_path, capsys):
+    graph = tf.Graph()
+    with graph.as_default():
+        x = tf.compat.v1.placeholder(tf.float32, name="x")  # no shape: old TF1 code
+        tf.identity(x * 3.0 + 1.0, name="y")
+    source = tmp_path / "old.pb"
+    source.write_bytes(graph.as_graph_def().SerializeToString())
+    with pytest.raises(tfreeze.FreezeError, match="'x' has unknown rank.*--input-shape x="):
+        tfreeze.freeze(str(source), tmp_path / "m.pb")
+    assert (
+        cli.main(["freeze", str(source), "-o", str(tmp_path / "m.pb"), "--input-shape", "x=?,4"])
+        == 0
+    )
+    model = tfreeze.Model(tmp_path / "m.pb")
+    assert model.inputs[0].shape == (None, 4)
+    value = np.arange(8, dtype=np.float32).reshape(2, 4)
+    check_frozen(tmp_path / "m.pb", {"x": value}, {"y": value * 3.0 + 1.0})
+    with pytest.raises(tfreeze.ShapeError):
+        model.run({"x": np.zeros((2, 5), np.float32)})
+    with pytest.raises(tfreeze.FreezeError, match="input_shapes names z; the inputs are: x"):
+        tfreeze.freeze(str(source), tmp_path / "n.pb", input_shapes={"z": [1]})

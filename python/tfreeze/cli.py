@@ -28,9 +28,26 @@ def _print_json(data: Any) -> None:
     print(json.dumps(data, indent=2))
 
 
+def _shapes(specs: list[str]) -> dict[str, list[int]] | None:
+    """``NAME=?,224,224,3`` (``?`` or ``-1``: open) -> {NAME: [-1, 224, 224, 3]}."""
+    shapes = {}
+    for spec in specs:
+        name, sep, dims = spec.partition("=")
+        try:
+            if not sep:
+                raise ValueError
+            shapes[name] = [-1 if d.strip() in ("?", "-1") else int(d) for d in dims.split(",")]
+        except ValueError:
+            raise ValueError(
+                f"--input-shape {spec!r} is not NAME=DIM,DIM,... (? for open)"
+            ) from None
+    return shapes or None
+
+
 def _freeze_options(args: argparse.Namespace) -> dict[str, Any]:
     options: dict[str, Any] = {
         "input_names": _names(args.input_names),
+        "input_shapes": _shapes(args.input_shape),
         "output_names": _names(args.output_names),
         "keep_control_flow": args.keep_control_flow,
         "optimize": args.optimize,
@@ -271,6 +288,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("source", help="the model to freeze")
     p.add_argument("-o", "--output", required=True, help="the .pb to write (.pbtxt: text)")
     p.add_argument("--input-names", help="comma-separated new names, one per input in model order")
+    p.add_argument(
+        "--input-shape",
+        action="append",
+        default=[],
+        metavar="NAME=?,224,224,3",
+        help="shape of an input whose rank the graph leaves unknown (repeat per input)",
+    )
     p.add_argument(
         "--output-names",
         help="comma-separated, one per output in model order; for TF1 graphs the output "

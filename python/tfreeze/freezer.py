@@ -218,11 +218,39 @@ def _apply_names(opened: Opened, options: FreezeOptions) -> None:
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
         raise FreezeError(f"input and output names must be unique; repeated: {', '.join(repeated)}")
+    _apply_input_shapes(opened, options.input_shapes or {})
+
+
+def _apply_input_shapes(opened: Opened, shapes: dict[str, list[int]]) -> None:
+    """Gives Placeholders of unknown rank (old TF1 graphs) the shape the user
+    states, in the graph too, so every runtime checks feeds against it."""
+    ports = {p.name: p for p in opened.inputs}
+    unknown = sorted(set(shapes) - set(ports))
+    if unknown:
+        raise FreezeError(
+            f"input_shapes names {', '.join(unknown)}; the inputs are: {', '.join(ports)}"
+        )
+    nodes = {node.name: node for node in opened.graph_def.node}
+    for name, shape in shapes.items():
+        port = ports[name]
+        if port.shape is not None and len(port.shape) != len(shape):
+            raise FreezeError(
+                f"input {name!r} has rank {len(port.shape)} in the graph; "
+                f"input_shapes gives {len(shape)} dimensions"
+            )
+        port.shape = tuple(-1 if d is None or d < 0 else int(d) for d in shape)
+        if nodes[port.node].op not in _PLACEHOLDERS:
+            continue
+        attr = nodes[port.node].attr["shape"].shape
+        attr.Clear()
+        for size in port.shape:
+            attr.dim.add(size=size)
     for port in opened.inputs:
         if port.shape is None:
             raise FreezeError(
-                f"input {port.name!r} has unknown rank; give its Placeholder a shape "
-                "(None for open dimensions) so feeds can be checked"
+                f"input {port.name!r} has unknown rank; state it with input_shapes="
+                f'{{"{port.name}": [-1, ...]}} / --input-shape {port.name}=?,... (? or -1 '
+                "for open dimensions) so feeds can be checked"
             )
 
 

@@ -20,6 +20,8 @@ class FreezeOptions:
     """Everything ``tfreeze.freeze`` accepts besides the source and the output path."""
 
     input_names: list[str] | None = None
+    # {input: shape} for inputs of unknown rank (old TF1 Placeholders); -1 = open
+    input_shapes: dict[str, list[int]] | None = None
     output_names: list[str] | None = None
     keep_control_flow: bool = False
     optimize: bool = True
