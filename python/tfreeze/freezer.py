@@ -332,18 +332,25 @@ def _signature(opened: Opened) -> Signature:
     )
 
 
+def _signed_session(graph_def: Any, signature: Signature) -> Any:
+    """Python TensorFlow's session over a signed copy of ``graph_def`` (one
+    thread each way, as the verification reference)."""
+    from tfreeze.pysession import PythonSession
+
+    signed = type(graph_def)()
+    signed.CopyFrom(graph_def)
+    add_signature_node(signed, signature)
+    return PythonSession.from_bytes(_serialize(signed), intra_op_threads=1, inter_op_threads=1)
+
+
 def _settle_unknown_ranks(graph_def: Any, opened: Opened) -> None:
     """Outputs whose rank TensorFlow cannot infer statically get the rank one
     run shows, every size open: the signature must state a rank."""
     unknown = [p for p in opened.outputs if p.shape is None]
     if not unknown:
         return
-    from tfreeze.pysession import PythonSession
 
-    signed = type(graph_def)()
-    signed.CopyFrom(graph_def)
-    add_signature_node(signed, _signature(opened))
-    with PythonSession.from_bytes(_serialize(signed)) as session:
+    with _signed_session(graph_def, _signature(opened)) as session:
         outputs = session.run(random_feeds_for(_signature(opened).inputs, batch_size=2))
     for port in unknown:
         port.shape = (-1,) * np.ndim(outputs[port.name])
@@ -410,17 +417,11 @@ def _verify(
 ) -> tuple[dict[str, list[ArrayDiff]], list[_Case]]:
     """Runs the frozen graph in Python TensorFlow and the source on the same
     random inputs; tracing can silently produce a graph that differs."""
-    from tfreeze.pysession import PythonSession
 
-    signed = type(graph_def)()
-    signed.CopyFrom(graph_def)
-    add_signature_node(signed, signature)
     report: dict[str, list[ArrayDiff]] = {e.name: [] for e in signature.outputs}
     cases: list[_Case] = []
     rng = np.random.default_rng(0)
-    with PythonSession.from_bytes(
-        _serialize(signed), intra_op_threads=1, inter_op_threads=1
-    ) as session:
+    with _signed_session(graph_def, signature) as session:
         for batch_size, open_dim in _VERIFY_SIZES:
             feeds = random_feeds_for(
                 signature.inputs, batch_size=batch_size, open_dim=open_dim, rng=rng

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["FreezeOptions", "Opened", "Port", "Stages"]
+__all__ = ["FreezeOptions", "Opened", "Port", "Stages", "signature_dims", "tensor_name"]
 
 
 @dataclass
@@ -102,6 +102,13 @@ class Stages:
             yield
         finally:
             self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
+
+
+def signature_dims(shape: Any) -> tuple[int, ...] | None:
+    """A TensorShape as the signature states it: -1 for open sizes, None for unknown rank."""
+    if shape.rank is None:
+        return None
+    return tuple(-1 if d is None else d for d in shape.as_list())
 
 
 def tensor_name(name: str) -> str:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tfreeze.errors import FreezeError
-from tfreeze.sources.base import Port
+from tfreeze.sources.base import Port, signature_dims
 
 __all__ = ["FrozenFunction", "check_constant_bytes", "freeze_concrete"]
 
@@ -51,9 +51,7 @@ def _variable_sizes(concrete: Any) -> list[tuple[str, int]]:
 
 
 def _port(name: str, tensor: Any) -> Port:
-    shape = tensor.shape
-    dims = None if shape.rank is None else tuple(-1 if d is None else d for d in shape.as_list())
-    return Port(name=name, tensor=tensor.name, dtype=tensor.dtype.name, shape=dims)
+    return Port(name, tensor.name, tensor.dtype.name, signature_dims(tensor.shape))
 
 
 def freeze_concrete(

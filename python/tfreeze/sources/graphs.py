@@ -10,13 +10,12 @@ from typing import Any
 import numpy as np
 
 from tfreeze.errors import FreezeError
-from tfreeze.sources.base import Port, tensor_name
+from tfreeze.sources.base import Port
 
 __all__ = [
     "find_inputs",
     "guess_outputs",
     "table_initializers",
-    "output_ports",
     "prune",
     "read_graph_def",
     "session_reference",
@@ -202,21 +201,6 @@ def find_inputs(graph_def: Any) -> list[Port]:
                 shape=_shape_of(node),
                 optional=node.op == "PlaceholderWithDefault",
             )
-        )
-    return ports
-
-
-def output_ports(graph: Any, names: list[str]) -> list[Port]:
-    """Ports for output tensors of an imported tf.Graph (dtype and static shape)."""
-    ports = []
-    for name in names:
-        tensor = graph.get_tensor_by_name(tensor_name(name))
-        shape = tensor.shape
-        dims = (
-            None if shape.rank is None else tuple(-1 if d is None else d for d in shape.as_list())
-        )
-        ports.append(
-            Port(name=_base(name), tensor=tensor.name, dtype=tensor.dtype.name, shape=dims)
         )
     return ports
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tfreeze.errors import FreezeError
-from tfreeze.keras_io import KerasIO
+from tfreeze.keras_io import KerasIO, load_keras_model
 from tfreeze.sources.base import FreezeOptions, Opened, Stages, numpy_inputs
 from tfreeze.sources.functions import freeze_concrete
 
@@ -28,7 +28,7 @@ def open_keras_file(path: str, options: FreezeOptions, stages: Stages) -> Opened
 
     with stages("load"):
         try:
-            model = keras.models.load_model(path, compile=False)
+            model = load_keras_model(path)
         except Exception as error:
             raise FreezeError(
                 f"Keras {keras.__version__} could not load {path!r}: {error}"

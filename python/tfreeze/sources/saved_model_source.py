@@ -4,7 +4,6 @@ loader when the TF2 one rejects the directory or is told not to be used."""
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 import numpy as np
@@ -12,7 +11,13 @@ import numpy as np
 from tfreeze.errors import FreezeError
 from tfreeze.sources.base import FreezeOptions, Opened, Stages
 from tfreeze.sources.functions import freeze_concrete
-from tfreeze.sources.tf1 import choose_init, freeze_session, ports_for, session_opened
+from tfreeze.sources.tf1 import (
+    choose_init,
+    freeze_session,
+    ports_for,
+    run_init,
+    session_opened,
+)
 
 __all__ = ["open_saved_model"]
 
@@ -128,7 +133,7 @@ def _open_tf1(path: str, options: FreezeOptions, stages: Stages) -> Opened:
         )
         notes: list[str] = []
         init = choose_init(graph.as_graph_def(), options, notes)
-        _run_init(session, init)
+        run_init(session, init)
         with stages("convert"):
             graph_def = freeze_session(session, outputs, init, options)
     except BaseException:
@@ -139,13 +144,3 @@ def _open_tf1(path: str, options: FreezeOptions, stages: Stages) -> Opened:
     )
     opened.name = f"{path} [{name}]"
     return opened
-
-
-def _run_init(session: Any, init: list[str]) -> None:
-    """The TF1 loader runs the SavedModel's main_op, which may or may not fill
-    the tables; filling an already-filled table again fails harmlessly."""
-    import tensorflow as tf
-
-    for name in init:
-        with contextlib.suppress(tf.errors.FailedPreconditionError):
-            session.run(session.graph.get_operation_by_name(name))

@@ -4,11 +4,19 @@ already-frozen GraphDef from elsewhere, re-signed."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 from typing import Any
 
 from tfreeze.errors import FreezeError
-from tfreeze.sources.base import FreezeOptions, Opened, Port, Stages, tensor_name
+from tfreeze.sources.base import (
+    FreezeOptions,
+    Opened,
+    Port,
+    Stages,
+    signature_dims,
+    tensor_name,
+)
 from tfreeze.sources.graphs import (
     VARIABLE_OPS,
     exists,
@@ -25,6 +33,7 @@ __all__ = [
     "choose_init",
     "session_opened",
     "freeze_session",
+    "run_init",
     "is_checkpoint",
     "open_checkpoint",
     "open_graph_def",
@@ -42,12 +51,10 @@ def ports_for(graph: Any, named: dict[str, str]) -> list[Port]:
             value = graph.get_tensor_by_name(tensor_name(tensor))
         except (KeyError, ValueError) as error:
             raise FreezeError(f"the graph has no tensor {tensor!r} for {name!r}: {error}") from None
-        shape = value.shape
-        dims = (
-            None if shape.rank is None else tuple(-1 if d is None else d for d in shape.as_list())
-        )
         optional = value.op.type == "PlaceholderWithDefault"
-        ports.append(Port(name, value.name, value.dtype.name, dims, optional))
+        ports.append(
+            Port(name, value.name, value.dtype.name, signature_dims(value.shape), optional)
+        )
     return ports
 
 
@@ -104,6 +111,17 @@ def choose_init(graph_def: Any, options: FreezeOptions, notes: list[str]) -> lis
     if found:
         notes.append(f"lookup tables are filled at start-up by {', '.join(found)}")
     return found
+
+
+def run_init(session: Any, init: list[str]) -> None:
+    """Fills the source session's tables (its reference run needs them). A
+    table the source already filled (a SavedModel's main_op) refuses a second
+    fill, which is harmless."""
+    import tensorflow as tf
+
+    for name in init:
+        with contextlib.suppress(tf.errors.FailedPreconditionError):
+            session.run(session.graph.get_operation_by_name(name))
 
 
 def _initializers_of(graph_def: Any, variables: list[str]) -> list[str]:
@@ -283,8 +301,7 @@ def _freeze_restored(
     source = graph.as_graph_def()
     outputs = ports_for(graph, choose_outputs(source, options, known, notes))
     init = choose_init(source, options, notes)
-    if init:
-        session.run([graph.get_operation_by_name(n) for n in init])
+    run_init(session, init)
     with stages("convert"):
         frozen = freeze_session(session, outputs, init, options)
     return session_opened(kind, session, frozen, _inputs_in(frozen, graph), outputs, init, notes)
@@ -418,8 +435,7 @@ def _resign(session: Any, graph_def: Any, options: FreezeOptions, stages: Stages
     init = choose_init(graph_def, options, notes)
     with stages("convert"):
         pruned = prune(graph_def, [p.node for p in outputs] + init)
-    if init:
-        session.run([graph.get_operation_by_name(n) for n in init])
+    run_init(session, init)
     return session_opened(
         "graph-def", session, pruned, _inputs_in(pruned, graph), outputs, init, notes
     )
