@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tfreeze/tfreeze.h"
+#include "tool_options.h"
 
 namespace {
 
@@ -61,85 +62,81 @@ tfreeze::Tensor FilledTensor(const tfreeze::TensorInfo& input, const tfreeze::Sh
   return tfreeze::Tensor(input.dtype, shape);  // zeros
 }
 
+// Zero-filled (or "tfreeze"-filled) inputs of the signature's shapes, batch set.
+struct FilledFeeds {
+  std::vector<tfreeze::Tensor> tensors;
+  std::vector<tfreeze::Feed> feeds;
+};
+
+FilledFeeds FillInputs(const tfreeze::Model& model, std::int64_t batch,
+                       const std::map<std::string, tfreeze::Shape>& overrides) {
+  FilledFeeds filled;
+  for (const auto& input : model.inputs()) {
+    filled.tensors.push_back(FilledTensor(input, ConcreteShape(input, batch, overrides)));
+  }
+  for (std::size_t i = 0; i < filled.tensors.size(); ++i) {
+    filled.feeds.emplace_back(model.inputs()[i].name, filled.tensors[i]);
+  }
+  return filled;
+}
+
+void PrintText(const std::string& model_path, double init_ms, double first_run_ms,
+               const tfreeze::LatencyStats& stats) {
+  std::cout << model_path << ": init " << init_ms << " ms, first run " << first_run_ms << " ms\n"
+            << stats.iterations << " runs: p50 " << stats.p50_us << " us, p90 " << stats.p90_us
+            << " us, p99 " << stats.p99_us << " us, mean " << stats.mean_us << " us (min "
+            << stats.min_us << ", max " << stats.max_us << ")\n";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"Benchmark a tfreeze .pb in a C++ loop (zero-filled inputs)."};
-  std::string model_path;
+  tfreeze::tools::ToolOptions tool;
   std::int64_t batch = 1;
   std::vector<std::string> shape_specs;
-  int threads = 0;
-  int warmup = 10;
-  int max_runs = 1000;
-  double max_time = 10.0;
-  std::string device;
-  std::string config;
+  tfreeze::BenchmarkOptions bench;
+  bench.iterations = 1000;
+  bench.max_seconds = 10.0;
   bool xla = false;
-  bool json = false;
-  app.add_option("model,--graph", model_path, "frozen .pb written by `tfreeze freeze`")
-      ->required();
+  tfreeze::tools::AddToolOptions(app, tool, "model,--graph", "--num_threads");
   app.add_option("--batch", batch, "size of each input's open first dimension")
       ->check(CLI::PositiveNumber);
   app.add_option("--input_layer_shape", shape_specs, "NAME=D1,D2,...: a full shape override");
-  app.add_option("--num_threads", threads, "intra- and inter-op threads (0: TensorFlow decides)")
+  app.add_option("--warmup_runs", bench.warmup, "untimed runs first")
       ->check(CLI::NonNegativeNumber);
-  app.add_option("--warmup_runs", warmup, "untimed runs first")->check(CLI::NonNegativeNumber);
-  app.add_option("--max_runs", max_runs, "timed runs at most")->check(CLI::PositiveNumber);
-  app.add_option("--max_time", max_time, "seconds of timed runs at most (0: no limit)")
+  app.add_option("--max_runs", bench.iterations, "timed runs at most")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--max_time", bench.max_seconds, "seconds of timed runs at most (0: no limit)")
       ->check(CLI::NonNegativeNumber);
-  app.add_option("--device", device, "cpu, cpu:N, gpu, gpu:N (default: TensorFlow places ops)");
-  app.add_option("--config", config, "a config file written by `tfreeze tune`");
   app.add_flag("--xla", xla, "compile the graph with XLA's JIT");
-  app.add_flag("--json", json, "print JSON");
   CLI11_PARSE(app, argc, argv);
 
-  try {
-    tfreeze::Options options;
-    options.intra_op_threads = options.inter_op_threads = threads;
-    options.device = device;
-    if (!config.empty()) options = tfreeze::LoadOptionsFile(config, options);
+  return tfreeze::tools::RunReportingErrors("tfreeze-bench", [&] {
+    tfreeze::Options options = tool.ToOptions();
     options.xla_jit = xla;
     const auto load_start = Clock::now();
-    const tfreeze::Model model = tfreeze::Model::Load(model_path, options);
+    const tfreeze::Model model = tfreeze::Model::Load(tool.model_path, options);
     const double init_ms = MillisecondsSince(load_start);
 
-    const auto overrides = ParseShapes(shape_specs);
-    std::vector<tfreeze::Tensor> tensors;
-    for (const auto& input : model.inputs()) {
-      tensors.push_back(FilledTensor(input, ConcreteShape(input, batch, overrides)));
-    }
-    std::vector<tfreeze::Feed> feeds;
-    for (std::size_t i = 0; i < tensors.size(); ++i) {
-      feeds.emplace_back(model.inputs()[i].name, tensors[i]);
-    }
+    const FilledFeeds inputs = FillInputs(model, batch, ParseShapes(shape_specs));
     const auto first_start = Clock::now();
-    model.Run(feeds);
+    model.Run(inputs.feeds);
     const double first_run_ms = MillisecondsSince(first_start);
 
-    tfreeze::BenchmarkOptions bench;
-    bench.warmup = warmup;
-    bench.iterations = max_runs;
-    bench.max_seconds = max_time;
-    const tfreeze::LatencyStats stats = tfreeze::Benchmark(model, feeds, bench);
+    const tfreeze::LatencyStats stats = tfreeze::Benchmark(model, inputs.feeds, bench);
     const nlohmann::json report = {
-        {"model", model_path},       {"batch", batch},          {"threads", threads},
-        {"device", device},           {"xla", xla},
+        {"model", tool.model_path},  {"batch", batch},          {"threads", tool.threads},
+        {"device", tool.device},      {"xla", xla},
         {"init_ms", init_ms},        {"first_run_ms", first_run_ms},
         {"p50_us", stats.p50_us},    {"p90_us", stats.p90_us},  {"p99_us", stats.p99_us},
         {"mean_us", stats.mean_us},  {"min_us", stats.min_us},  {"max_us", stats.max_us},
         {"stddev_us", stats.stddev_us}, {"iterations", stats.iterations}};
-    if (json) {
+    if (tool.json) {
       std::cout << report.dump(2) << "\n";
     } else {
-      std::cout << model_path << ": init " << init_ms << " ms, first run " << first_run_ms
-                << " ms\n"
-                << stats.iterations << " runs: p50 " << stats.p50_us << " us, p90 "
-                << stats.p90_us << " us, p99 " << stats.p99_us << " us, mean " << stats.mean_us
-                << " us (min " << stats.min_us << ", max " << stats.max_us << ")\n";
+      PrintText(tool.model_path, init_ms, first_run_ms, stats);
     }
-  } catch (const tfreeze::Error& e) {
-    std::cerr << "tfreeze-bench: error: " << e.what() << "\n";
-    return 2;
-  }
-  return 0;
+    return 0;
+  });
 }

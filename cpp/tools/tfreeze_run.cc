@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tfreeze/tfreeze.h"
+#include "tool_options.h"
 
 namespace {
 
@@ -68,75 +69,78 @@ int PrintVerify(const tfreeze::VerifyReport& report, bool json) {
   return report.passed ? 0 : 1;
 }
 
+// Reads each --input's .npy file; the tensors own the data the feeds point to.
+struct NpyFeeds {
+  std::vector<std::string> names;
+  std::vector<tfreeze::Tensor> tensors;
+
+  std::vector<tfreeze::Feed> Feeds() const {
+    std::vector<tfreeze::Feed> feeds;
+    for (std::size_t i = 0; i < tensors.size(); ++i) feeds.emplace_back(names[i], tensors[i]);
+    return feeds;
+  }
+};
+
+NpyFeeds ReadFeeds(const std::vector<std::string>& specs, const tfreeze::Model& model) {
+  NpyFeeds read;
+  for (const auto& spec : specs) {
+    auto [name, path] = ParseInput(spec, model);
+    read.names.push_back(name);
+    read.tensors.push_back(tfreeze::ReadNpy(path));
+  }
+  return read;
+}
+
+// Runs the model once and writes one .npy per output into `output_dir`.
+int RunAndWrite(const tfreeze::Model& model, const NpyFeeds& inputs,
+                std::vector<std::string> output_names, const std::string& output_dir,
+                bool json) {
+  if (output_names.empty()) {
+    for (const auto& output : model.outputs()) output_names.push_back(output.name);
+  }
+  const auto started = std::chrono::steady_clock::now();
+  const std::vector<tfreeze::Tensor> outputs = model.Run(inputs.Feeds(), output_names);
+  const double run_ms = std::chrono::duration<double, std::milli>(
+                            std::chrono::steady_clock::now() - started).count();
+
+  std::filesystem::create_directories(output_dir);
+  nlohmann::json summary = {{"run_ms", run_ms}, {"outputs", nlohmann::json::array()}};
+  for (std::size_t i = 0; i < outputs.size(); ++i) {
+    const std::string file = (std::filesystem::path(output_dir) / FileNameFor(output_names[i]));
+    tfreeze::WriteNpy(file, outputs[i]);
+    summary["outputs"].push_back(Describe(output_names[i], outputs[i], file));
+    if (!json) {
+      std::cout << output_names[i] << ": " << tfreeze::DTypeName(outputs[i].dtype()) << " "
+                << tfreeze::ShapeToString(outputs[i].shape()) << " -> " << file << "\n";
+    }
+  }
+  if (json) std::cout << summary.dump(2) << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"Run a tfreeze .pb on .npy inputs; writes one .npy per output."};
-  std::string model_path;
+  tfreeze::tools::ToolOptions tool;
   std::vector<std::string> input_specs;
   std::vector<std::string> fetches;
   std::string output_dir = ".";
-  int threads = 0;
-  std::string device;
-  std::string config;
-  bool json = false;
-  app.add_option("model", model_path, "frozen .pb written by `tfreeze freeze`")->required();
   bool verify = false;
+  tfreeze::tools::AddToolOptions(app, tool, "model", "--threads");
   app.add_option("-i,--input", input_specs, "NAME=FILE.npy, one per input");
   app.add_flag("--verify", verify, "replay the test vectors stored in the file instead");
   app.add_option("--fetch", fetches, "output names to compute (default: all)")->delimiter(',');
   app.add_option("-o,--output-dir", output_dir, "where the output .npy files go");
-  app.add_option("--threads", threads, "intra- and inter-op threads (0: TensorFlow decides)")
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--device", device, "cpu, cpu:N, gpu, gpu:N (default: TensorFlow places ops)");
-  app.add_option("--config", config, "a config file written by `tfreeze tune`");
-  app.add_flag("--json", json, "print a JSON summary instead of text");
   CLI11_PARSE(app, argc, argv);
 
-  try {
-    tfreeze::Options options;
-    options.intra_op_threads = options.inter_op_threads = threads;
-    options.device = device;
-    if (!config.empty()) options = tfreeze::LoadOptionsFile(config, options);
-    const tfreeze::Model model = tfreeze::Model::Load(model_path, options);
-    if (verify) return PrintVerify(model.Verify(), json);
+  return tfreeze::tools::RunReportingErrors("tfreeze-run", [&] {
+    const tfreeze::Model model = tfreeze::Model::Load(tool.model_path, tool.ToOptions());
+    if (verify) return PrintVerify(model.Verify(), tool.json);
     if (input_specs.empty()) {
       throw tfreeze::InputError("give --input NAME=FILE.npy for each input (" +
                                 JoinInputNames(model) + "), or --verify");
     }
-    std::vector<tfreeze::Tensor> tensors;
-    std::vector<std::string> names;
-    for (const auto& spec : input_specs) {
-      auto [name, path] = ParseInput(spec, model);
-      names.push_back(name);
-      tensors.push_back(tfreeze::ReadNpy(path));
-    }
-    std::vector<tfreeze::Feed> feeds;
-    for (std::size_t i = 0; i < tensors.size(); ++i) feeds.emplace_back(names[i], tensors[i]);
-    std::vector<std::string> output_names = fetches;
-    if (output_names.empty()) {
-      for (const auto& output : model.outputs()) output_names.push_back(output.name);
-    }
-    const auto started = std::chrono::steady_clock::now();
-    const std::vector<tfreeze::Tensor> outputs = model.Run(feeds, output_names);
-    const double run_ms = std::chrono::duration<double, std::milli>(
-                              std::chrono::steady_clock::now() - started).count();
-
-    std::filesystem::create_directories(output_dir);
-    nlohmann::json summary = {{"run_ms", run_ms}, {"outputs", nlohmann::json::array()}};
-    for (std::size_t i = 0; i < outputs.size(); ++i) {
-      const std::string file = (std::filesystem::path(output_dir) / FileNameFor(output_names[i]));
-      tfreeze::WriteNpy(file, outputs[i]);
-      summary["outputs"].push_back(Describe(output_names[i], outputs[i], file));
-      if (!json) {
-        std::cout << output_names[i] << ": " << tfreeze::DTypeName(outputs[i].dtype()) << " "
-                  << tfreeze::ShapeToString(outputs[i].shape()) << " -> " << file << "\n";
-      }
-    }
-    if (json) std::cout << summary.dump(2) << "\n";
-  } catch (const tfreeze::Error& e) {
-    std::cerr << "tfreeze-run: error: " << e.what() << "\n";
-    return 2;
-  }
-  return 0;
+    return RunAndWrite(model, ReadFeeds(input_specs, model), fetches, output_dir, tool.json);
+  });
 }
