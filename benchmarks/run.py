@@ -38,9 +38,9 @@ import keras  # noqa: E402
 
 import models  # noqa: E402
 import tfreeze  # noqa: E402
-from tfreeze.bench import cold_start, measure_runner  # noqa: E402
-from tfreeze.demo import build_digits_cnn  # noqa: E402
-from tfreeze.tune import tune  # noqa: E402
+from tfreeze.examples.digits import build_digits_cnn  # noqa: E402
+from tfreeze.measure.bench import cold_start, measure_runner  # noqa: E402
+from tfreeze.measure.tune import tune  # noqa: E402
 
 MODELS = {
     "mlp": models.mlp,

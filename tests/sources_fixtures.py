@@ -16,8 +16,8 @@ import tensorflow as tf
 import tfreeze
 from tfreeze import cli
 from tfreeze.compare import compare_arrays
-from tfreeze.keras_io import KerasIO
-from tfreeze.pysession import PythonSession
+from tfreeze.freezer.keras_io import KerasIO
+from tfreeze.runtime.python_session import PythonSession
 
 HERE = Path(__file__).parent
 

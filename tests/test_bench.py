@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from tfreeze import bench
+from tfreeze.measure import bench
 
 
 def tfreeze_cli(*args: str) -> subprocess.CompletedProcess:

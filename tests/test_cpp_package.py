@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import tfreeze
-from tfreeze.demo import build_digits_cnn
+from tfreeze.examples.digits import build_digits_cnn
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

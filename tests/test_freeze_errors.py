@@ -16,8 +16,9 @@ from sources_fixtures import check_frozen, keras_expected
 
 import models
 import tfreeze
-from tfreeze import cli, optimize
-from tfreeze.parity import check_parity
+from tfreeze import cli
+from tfreeze.freezer import optimize
+from tfreeze.measure.parity import check_parity
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +111,7 @@ def test_tables_get_names_of_their_own_and_survive_refreezing(tmp_path):
 
 
 def test_renaming_keeps_colocation_constraints():
-    from tfreeze.graph_edit import claim_node_name
+    from tfreeze.freezer.graph_edit import claim_node_name
 
     graph = tf.compat.v1.GraphDef()
     x = graph.node.add(name="x", op="Placeholder")

@@ -15,7 +15,7 @@ from sources_fixtures import check_frozen, keras_expected
 
 import models
 import tfreeze
-from tfreeze import optimize
+from tfreeze.freezer import optimize
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +34,7 @@ def test_freezing_twice_gives_identical_bytes(cnn, tmp_path_factory):
 
 
 def test_a_failed_freeze_leaves_the_old_file_and_no_debris(cnn, tmp_path, monkeypatch):
-    from tfreeze.sources import keras_source
+    from tfreeze.freezer.sources import keras_source
 
     out = tmp_path / "model.pb"
     out.write_bytes(b"the previous model")

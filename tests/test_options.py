@@ -9,7 +9,7 @@ import tensorflow as tf
 
 import tfreeze
 from tfreeze._native import _core
-from tfreeze.model import make_options
+from tfreeze.runtime.options import make_options
 
 
 def parsed(**options) -> tf.compat.v1.ConfigProto:

@@ -9,9 +9,9 @@ import pytest
 import tfreeze
 from models import BUILDERS
 from tfreeze.compare import compare_arrays
-from tfreeze.keras_io import KerasIO
+from tfreeze.freezer.keras_io import KerasIO
 from tfreeze.parity import check_parity
-from tfreeze.pysession import PythonSession
+from tfreeze.runtime.python_session import PythonSession
 
 RTOL, ATOL = 1e-5, 1e-6
 

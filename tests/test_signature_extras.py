@@ -8,9 +8,9 @@ import pytest
 import tensorflow as tf
 
 import tfreeze
-from tfreeze.feeds import random_feeds_for
-from tfreeze.graph_edit import add_signature_node
-from tfreeze.pysession import PythonSession
+from tfreeze.freezer.graph_edit import add_signature_node
+from tfreeze.runtime.feeds import random_feeds_for
+from tfreeze.runtime.python_session import PythonSession
 from tfreeze.signature import IOEntry, Signature
 
 WORDS = np.array([b"dog", b"cat", b"emu"], dtype=object)

@@ -251,7 +251,7 @@ def test_text_output_is_the_same_graph(tf1_model, tmp_path):
 
 
 def test_saved_model_signature_choice_and_tf1_fallback(keras_model, tmp_path, monkeypatch):
-    from tfreeze.sources import saved_model_source
+    from tfreeze.freezer.sources import saved_model_source
 
     model = keras_model("two_in_two_out")
     export = keras_sources(model, "saved-model", tmp_path)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import tfreeze
-from tfreeze.tune import tune
+from tfreeze.measure.tune import tune
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +90,7 @@ def test_a_broken_config_names_the_problem(frozen, tmp_path):
 
 def test_a_failing_trial_is_recorded_not_fatal(frozen, monkeypatch):
     """A knob this TensorFlow cannot take must not stop the search."""
-    import tfreeze.tune as tune_module
+    import tfreeze.measure.tune as tune_module
 
     real = tune_module._run_trial
 

@@ -52,7 +52,7 @@ def test_application_zoo_parity(zoo_frozen, name):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(ZOO))
 def test_bench_compares_and_plots_every_zoo_model(zoo_frozen, name, tmp_path):
-    from tfreeze import bench
+    from tfreeze.measure import bench
 
     model, path = zoo_frozen(name)
     rows = bench.run_bench(

@@ -7,6 +7,7 @@ freezing and comparison functions do, when called.
 
 from __future__ import annotations
 
+from tfreeze._version import __version__
 from tfreeze.errors import (
     DeviceError,
     DTypeError,
@@ -20,9 +21,7 @@ from tfreeze.errors import (
     UnknownNameError,
 )
 from tfreeze.freezer import FreezeReport, freeze
-from tfreeze.model import Model, TensorSpec
-
-__version__ = "0.1.0"
+from tfreeze.runtime import Model, TensorSpec
 
 __all__ = [
     "DTypeError",

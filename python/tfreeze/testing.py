@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from tfreeze.parity import ParityReport, check_parity
+from tfreeze.measure.parity import ParityReport, check_parity
 
 __all__ = ["ParityError", "assert_parity", "format_report"]
 

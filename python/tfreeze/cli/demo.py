@@ -7,68 +7,43 @@ Python TensorFlow vs Keras) and latency (C++ loop vs session.run vs Keras call).
 
 from __future__ import annotations
 
+import argparse
 import os
 from typing import Any
 
 import numpy as np
 from rich.console import Console
 
-from tfreeze import reports
+from tfreeze.cli import render as reports
+from tfreeze.cli.common import console, positive
+from tfreeze.examples.digits import train_digits_cnn
 
-__all__ = ["build_digits_cnn", "load_digits_split", "run_demo"]
+__all__ = ["add_parser", "run_demo"]
 
 _BATCH_SIZES = (1, 32)
 
 
-def load_digits_split(seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """8x8 digit images in [0, 1], shuffled and split 80/20."""
-    from sklearn.datasets import load_digits
-
-    digits = load_digits()
-    images = (digits.images / 16.0).astype(np.float32)[..., np.newaxis]
-    order = np.random.default_rng(seed).permutation(len(images))
-    images, labels = images[order], digits.target[order].astype(np.int64)
-    cut = int(0.8 * len(images))
-    return images[:cut], labels[:cut], images[cut:], labels[cut:]
+def add_parser(commands: Any) -> None:
+    p = commands.add_parser("demo", help="train, freeze, run from C++, print parity and latency")
+    p.add_argument("--workdir", default=os.path.join("build", "demo"))
+    p.add_argument("--epochs", type=positive, default=12)
+    p.add_argument("--threads", type=positive, default=1)
+    p.set_defaults(handler=run)
 
 
-def build_digits_cnn() -> Any:
-    import keras
-
-    inputs = keras.Input((8, 8, 1), name="image")
-    x = keras.layers.Conv2D(16, 3, padding="same", use_bias=False)(inputs)
-    x = keras.layers.BatchNormalization()(x)
-    x = keras.layers.ReLU()(x)
-    x = keras.layers.MaxPooling2D()(x)
-    x = keras.layers.Conv2D(32, 3, padding="same", activation="relu")(x)
-    x = keras.layers.GlobalAveragePooling2D()(x)
-    x = keras.layers.Dropout(0.2)(x)
-    outputs = keras.layers.Dense(10, activation="softmax", name="probs")(x)
-    return keras.Model(inputs, outputs, name="digits_cnn")
+def run(args: argparse.Namespace) -> int:
+    return run_demo(console, workdir=args.workdir, epochs=args.epochs, threads=args.threads)
 
 
 def _train(console: Console, epochs: int) -> tuple[Any, tuple, float]:
-    import keras
-
-    keras.utils.set_random_seed(0)
-    data = load_digits_split()
-    x_train, y_train, x_test, y_test = data
-    model = build_digits_cnn()
-    model.compile(
-        optimizer=keras.optimizers.Adam(0.01),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
-    with console.status(f"training a small CNN on {len(x_train)} digits for {epochs} epochs"):
-        model.fit(x_train, y_train, epochs=epochs, batch_size=32, verbose=0)
-    _, keras_accuracy = model.evaluate(x_test, y_test, verbose=0)
-    return model, data, float(keras_accuracy)
+    with console.status(f"training a small CNN on scikit-learn's digits for {epochs} epochs"):
+        return train_digits_cnn(epochs)
 
 
 def _latency_rows(
     model: Any, pb_path: str, images: np.ndarray, batch: int, threads: int
 ) -> list[tuple[str, dict[str, Any]]]:
-    from tfreeze.latency import cpp_latency, keras_latency, python_session_latency
+    from tfreeze.measure.latency import cpp_latency, keras_latency, python_session_latency
 
     feeds = {"image": images[:batch]}
     return [
@@ -86,8 +61,8 @@ def run_demo(console: Console, *, workdir: str, epochs: int, threads: int) -> in
     tf.config.threading.set_inter_op_parallelism_threads(threads)
 
     from tfreeze.freezer import freeze
-    from tfreeze.model import Model
-    from tfreeze.parity import check_parity
+    from tfreeze.measure.parity import check_parity
+    from tfreeze.runtime import Model
 
     model, (_, _, x_test, y_test), keras_accuracy = _train(console, epochs)
     os.makedirs(workdir, exist_ok=True)

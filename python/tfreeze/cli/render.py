@@ -8,8 +8,8 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from tfreeze.freezer import FreezeReport
-from tfreeze.parity import ParityReport
+from tfreeze.freezer.pipeline import FreezeReport
+from tfreeze.measure.parity import ParityReport
 
 __all__ = [
     "bench_table",

@@ -1,10 +1,13 @@
 """Small, careful edits of a GraphDef proto: renaming nodes, adding the
-signature node. TensorFlow is imported by the caller."""
+signature node, serializing within the 2 GiB limit. TensorFlow is imported
+by the caller."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from tfreeze.errors import FreezeError
+from tfreeze.freezer.sources.functions import GRAPH_DEF_LIMIT
 from tfreeze.signature import SIGNATURE_NODE, Signature
 
 __all__ = [
@@ -12,6 +15,7 @@ __all__ = [
     "add_signature_node",
     "claim_node_name",
     "rename_nodes",
+    "serialize",
     "unique_name",
 ]
 
@@ -109,3 +113,17 @@ def add_signature_node(graph_def: Any, signature: Signature) -> None:
         del graph_def.node[:]
         graph_def.node.extend(kept)
     add_const_node(graph_def, SIGNATURE_NODE, signature.to_bytes())
+
+
+def serialize(graph_def: Any, *, text: bool = False) -> bytes:
+    size = graph_def.ByteSize()
+    if size > GRAPH_DEF_LIMIT:
+        raise FreezeError(
+            f"the frozen graph is {size / 2**30:.2f} GiB; a GraphDef cannot exceed 2 GiB "
+            "(a protobuf limit). Keep the model as a SavedModel or make it smaller."
+        )
+    if text:
+        from google.protobuf import text_format
+
+        return text_format.MessageToString(graph_def).encode()
+    return graph_def.SerializeToString(deterministic=True)

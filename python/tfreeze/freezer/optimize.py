@@ -2,7 +2,7 @@
 
 Grappler aborts the whole process on some inputs (a MetaGraphDef without
 dtypes, for one), so ``optimize_graph`` runs it in a ``python -m
-tfreeze.optimize --serve`` child (kept for the next graph): a crash there is
+tfreeze.freezer.optimize --serve`` child (kept for the next graph): a crash there is
 a message here, and the freezer keeps the unoptimized graph.
 
 Passes: constant folding, arithmetic simplification, dependency and loop
@@ -38,11 +38,11 @@ class OptimizeResult:
 
 
 class _Worker:
-    """One long-lived ``python -m tfreeze.optimize --serve`` child: importing
+    """One long-lived ``python -m tfreeze.freezer.optimize --serve`` child: importing
     TensorFlow takes seconds, so freezing many models reuses it. A crashed
     worker is replaced on the next request."""
 
-    command = [sys.executable, "-m", "tfreeze.optimize", "--serve"]
+    command = [sys.executable, "-m", __name__, "--serve"]
 
     def __init__(self) -> None:
         self._process: subprocess.Popen | None = None

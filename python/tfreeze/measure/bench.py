@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from tfreeze.latency import time_python_loop
-from tfreeze.model import Model
+from tfreeze.measure.latency import time_python_loop
+from tfreeze.runtime.model import Model
 
 __all__ = ["RUNNERS", "BenchRow", "cold_start", "measure_runner", "plot", "run_bench"]
 
@@ -107,7 +107,7 @@ def measure_runner(
     if runner == "tfreeze":
         return model.benchmark(feeds, warmup=warmup, iterations=iterations)
     if runner == "python":
-        from tfreeze.pysession import PythonSession
+        from tfreeze.runtime.python_session import PythonSession
 
         with PythonSession(path, intra_op_threads=threads, inter_op_threads=threads) as session:
             return time_python_loop(
@@ -116,7 +116,7 @@ def measure_runner(
     if runner == "onnxruntime":
         step = _onnx_step(path, model, feeds, threads)
         return time_python_loop(step, warmup=warmup, iterations=iterations)
-    from tfreeze.keras_io import KerasIO, load_keras_model
+    from tfreeze.freezer.keras_io import KerasIO, load_keras_model
 
     io = KerasIO.of(load_keras_model(source))
     flat = [feeds[name] for name in model.input_names]
@@ -210,7 +210,7 @@ def cold_start(
     for runner in runners:
         spawned = time.time()
         done = subprocess.run(
-            [sys.executable, "-m", "tfreeze.startup", runner, os.fspath(path), str(batch)],
+            [sys.executable, "-m", "tfreeze.measure.startup", runner, os.fspath(path), str(batch)],
             capture_output=True,
             text=True,
             check=True,

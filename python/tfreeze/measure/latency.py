@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from tfreeze._native import _core
-from tfreeze.model import Model
+from tfreeze.runtime.model import Model
 
 __all__ = ["cpp_latency", "keras_latency", "python_session_latency", "time_python_loop"]
 
@@ -51,7 +51,7 @@ def python_session_latency(
     warmup: int = 10,
     iterations: int = 200,
 ) -> dict[str, Any]:
-    from tfreeze.pysession import PythonSession
+    from tfreeze.runtime.python_session import PythonSession
 
     with PythonSession(pb_path, intra_op_threads=threads, inter_op_threads=threads) as session:
         return time_python_loop(lambda: session.run(feeds), warmup=warmup, iterations=iterations)
@@ -61,7 +61,7 @@ def keras_latency(
     model: Any, flat_inputs: list[np.ndarray], *, warmup: int = 10, iterations: int = 200
 ) -> dict[str, Any]:
     """A Keras call, ``model(x, training=False)``, eager, as users run it."""
-    from tfreeze.keras_io import KerasIO
+    from tfreeze.freezer.keras_io import KerasIO
 
     io = KerasIO.of(model)
     return time_python_loop(lambda: io.call(flat_inputs), warmup=warmup, iterations=iterations)

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from tfreeze.compare import ArrayDiff, compare_arrays
-from tfreeze.model import Model
+from tfreeze.runtime.model import Model
 
 __all__ = ["OutputParity", "ParityReport", "check_parity"]
 
@@ -75,7 +75,7 @@ def check_parity(
     Inputs and outputs are matched to the source model by position: a tfreeze
     signature keeps the model's order.
     """
-    from tfreeze.pysession import PythonSession
+    from tfreeze.runtime.python_session import PythonSession
 
     model = Model(pb_path, intra_op_threads=threads, inter_op_threads=threads)
     if inputs is None:
@@ -108,7 +108,7 @@ def _source_outputs(
     was frozen with: checkpoint, signature_name, output_names...) and asked
     through its reference (a TF1 session, a SavedModel signature, a function).
     Outputs match the .pb's by name where the names agree, else by position."""
-    from tfreeze.sources import FreezeOptions, Stages, kind_of, open_source
+    from tfreeze.freezer.sources import FreezeOptions, Stages, kind_of, open_source
 
     options = FreezeOptions(**{**source_options, "optimize": False})
     kind = kind_of(source, options)
@@ -145,7 +145,7 @@ def _check_same_shape(inputs: int, outputs: int, model: Model) -> None:
 
 
 def _keras_outputs(source: Any, model: Model, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
-    from tfreeze.keras_io import KerasIO, load_keras_model
+    from tfreeze.freezer.keras_io import KerasIO, load_keras_model
 
     io = KerasIO.of(load_keras_model(source))
     _check_same_shape(len(io.input_names), len(io.output_names), model)

@@ -1,4 +1,4 @@
-"""Cold start, measured in a fresh process: ``python -m tfreeze.startup RUNNER
+"""Cold start, measured in a fresh process: ``python -m tfreeze.measure.startup RUNNER
 MODEL.pb BATCH`` loads the model, runs it once, and prints JSON with the load
 time, the time from process start to the first result, and the peak RSS.
 
@@ -43,8 +43,8 @@ def main(argv: list[str]) -> None:
         loaded = time.time()
         model.run(feeds)
     elif runner == "python":
-        from tfreeze.feeds import random_feeds_for
-        from tfreeze.pysession import PythonSession
+        from tfreeze.runtime.feeds import random_feeds_for
+        from tfreeze.runtime.python_session import PythonSession
 
         session = PythonSession(path)
         # Every input, optional ones too, as model.random_feeds() gives the other runner.

@@ -52,7 +52,7 @@ def _run_trial(path: str, trial: Trial, batch: int, iterations: int) -> Trial:
     command = [
         sys.executable,
         "-m",
-        "tfreeze.tune",
+        "tfreeze.measure.tune",
         "--worker",
         os.fspath(path),
         json.dumps(trial.options),
@@ -134,7 +134,7 @@ def write_config(
 
 
 def _worker(path: str, options_json: str, batch: str, iterations: str) -> None:
-    from tfreeze.model import Model
+    from tfreeze.runtime.model import Model
 
     model = Model(path, **json.loads(options_json))
     runs = int(iterations)
@@ -146,4 +146,6 @@ if __name__ == "__main__":
     if len(sys.argv) == 6 and sys.argv[1] == "--worker":
         _worker(*sys.argv[2:])
     else:
-        raise SystemExit("internal: python -m tfreeze.tune --worker MODEL OPTIONS BATCH ITERATIONS")
+        raise SystemExit(
+            "internal: python -m tfreeze.measure.tune --worker MODEL OPTIONS BATCH ITERATIONS"
+        )

@@ -6,6 +6,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from tfreeze.dtypes import numpy_dtype
+
 __all__ = ["concrete_shape", "random_array", "random_feeds_for"]
 
 _WORDS = np.array(["the", "cat", "sat", "on", "a", "mat", "tfreeze", "graph"], dtype=object)
@@ -56,8 +58,6 @@ def random_feeds_for(
     defaults for them, and random values in what is often a threshold or a
     flag make a run its users would never make.
     """
-    from tfreeze.model import numpy_dtype
-
     rng = rng if rng is not None else np.random.default_rng(seed)
     return {
         entry.name: random_array(

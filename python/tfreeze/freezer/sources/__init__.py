@@ -8,7 +8,7 @@ import os
 from typing import Any
 
 from tfreeze.errors import FreezeError
-from tfreeze.sources.base import FreezeOptions, Opened, Port, Stages
+from tfreeze.freezer.sources.base import FreezeOptions, Opened, Port, Stages
 
 __all__ = ["FreezeOptions", "Opened", "Port", "Stages", "kind_of", "open_source", "SOURCE_KINDS"]
 
@@ -32,7 +32,7 @@ def kind_of(source: Any, options: FreezeOptions) -> str:
     if not isinstance(source, (str, os.PathLike)):
         return _object_kind(source)
     path = os.fspath(source)
-    from tfreeze.sources.tf1 import is_checkpoint
+    from tfreeze.freezer.sources.tf1 import is_checkpoint
 
     if os.path.isdir(path):
         if os.path.exists(os.path.join(path, "saved_model.pb")) or os.path.exists(
@@ -70,7 +70,7 @@ def kind_of(source: Any, options: FreezeOptions) -> str:
 def _h5_kind(path: str, options: FreezeOptions) -> str:
     if options.legacy_keras is not None:
         return "keras2-h5" if options.legacy_keras else "keras-file"
-    from tfreeze.sources.keras_source import h5_keras_version
+    from tfreeze.freezer.sources.keras_source import h5_keras_version
 
     version = h5_keras_version(path) or ""
     return "keras-file" if version.startswith("3.") else "keras2-h5"
@@ -81,7 +81,7 @@ def _object_kind(source: Any) -> str:
 
     if isinstance(source, keras.Model):
         return "keras"
-    from tfreeze.sources.function_source import concrete_function_of
+    from tfreeze.freezer.sources.function_source import concrete_function_of
 
     if concrete_function_of(source) is not None:
         return "function"
@@ -91,28 +91,28 @@ def _object_kind(source: Any) -> str:
 def open_source(source: Any, kind: str, options: FreezeOptions, stages: Stages) -> Opened:
     """Opens every kind but keras2-h5 (frozen in a child process by the caller)."""
     if kind == "keras":
-        from tfreeze.sources.keras_source import open_keras_model
+        from tfreeze.freezer.sources.keras_source import open_keras_model
 
         return open_keras_model(source, options, stages)
     if kind == "function":
-        from tfreeze.sources.function_source import concrete_function_of, open_function
+        from tfreeze.freezer.sources.function_source import concrete_function_of, open_function
 
         return open_function(concrete_function_of(source), options, stages)
     path = os.fspath(source)
     if kind == "keras-file":
-        from tfreeze.sources.keras_source import open_keras_file
+        from tfreeze.freezer.sources.keras_source import open_keras_file
 
         return open_keras_file(path, options, stages)
     if kind == "saved-model":
-        from tfreeze.sources.saved_model_source import open_saved_model
+        from tfreeze.freezer.sources.saved_model_source import open_saved_model
 
         return open_saved_model(path, options, stages)
     if kind == "checkpoint":
-        from tfreeze.sources.tf1 import open_checkpoint
+        from tfreeze.freezer.sources.tf1 import open_checkpoint
 
         return open_checkpoint(path, options, stages)
     if kind == "graph-def":
-        from tfreeze.sources.tf1 import open_graph_def
+        from tfreeze.freezer.sources.tf1 import open_graph_def
 
         return open_graph_def(path, options, stages)
     raise ValueError(f"unknown source kind {kind!r}")

@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 
 from tfreeze.errors import FreezeError
-from tfreeze.sources.base import FreezeOptions, Opened, Stages
-from tfreeze.sources.functions import freeze_concrete
+from tfreeze.freezer.sources.base import FreezeOptions, Opened, Stages
+from tfreeze.freezer.sources.functions import freeze_concrete
 
 __all__ = ["concrete_function_of", "open_function"]
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tfreeze.errors import FreezeError
-from tfreeze.sources.base import Port, signature_dims
+from tfreeze.freezer.sources.base import Port, signature_dims
 
 __all__ = ["FrozenFunction", "check_constant_bytes", "freeze_concrete"]
 

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from tfreeze.errors import FreezeError
-from tfreeze.sources.base import Port
+from tfreeze.freezer.sources.base import Port
 
 __all__ = [
     "find_inputs",

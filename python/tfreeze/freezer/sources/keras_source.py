@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from tfreeze.errors import FreezeError
-from tfreeze.keras_io import KerasIO, load_keras_model
-from tfreeze.sources.base import FreezeOptions, Opened, Stages, numpy_inputs
-from tfreeze.sources.functions import freeze_concrete
+from tfreeze.freezer.keras_io import KerasIO, load_keras_model
+from tfreeze.freezer.sources.base import FreezeOptions, Opened, Stages, numpy_inputs
+from tfreeze.freezer.sources.functions import freeze_concrete
 
 __all__ = ["h5_keras_version", "open_keras_file", "open_keras_model"]
 

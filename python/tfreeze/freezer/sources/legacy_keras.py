@@ -2,7 +2,7 @@
 
 ``TF_USE_LEGACY_KERAS=1`` changes what ``tf.keras`` means for a whole process
 and must be set before TensorFlow is imported, so the file is loaded and
-frozen by ``python -m tfreeze.sources.legacy_keras`` with that variable set;
+frozen by ``python -m tfreeze.freezer.legacy_child`` with that variable set;
 Keras 3 in the caller's process is never touched. The child runs the same
 freeze pipeline and prints its report as JSON on the last line of stdout.
 """
@@ -18,13 +18,15 @@ import tempfile
 from typing import Any
 
 from tfreeze.errors import FreezeError
-from tfreeze.sources.base import FreezeOptions, Opened, Stages, numpy_inputs
-from tfreeze.sources.functions import freeze_concrete
+from tfreeze.freezer.sources.base import FreezeOptions, Opened, Stages, numpy_inputs
+from tfreeze.freezer.sources.functions import freeze_concrete
 
 __all__ = ["freeze_in_child", "open_legacy_model"]
 
-_REPORT_PREFIX = "tfreeze-report: "
-_STAGE_PREFIX = "tfreeze-stage: "
+REPORT_PREFIX = "tfreeze-report: "
+STAGE_PREFIX = "tfreeze-stage: "
+# The child's entry point; named, not imported: it imports the pipeline, which imports this.
+_CHILD_MODULE = "tfreeze.freezer.legacy_child"
 
 
 def legacy_keras_available() -> bool:
@@ -43,7 +45,7 @@ def freeze_in_child(path: str, output_path: str, options: FreezeOptions, stages:
         )
     environment = dict(os.environ, TF_USE_LEGACY_KERAS="1")
     environment.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    command = [sys.executable, "-m", "tfreeze.sources.legacy_keras", path, output_path]
+    command = [sys.executable, "-m", _CHILD_MODULE, path, output_path]
     with tempfile.TemporaryFile(mode="w+") as stderr:
         process = subprocess.Popen(
             command,
@@ -57,10 +59,10 @@ def freeze_in_child(path: str, output_path: str, options: FreezeOptions, stages:
         process.stdin.close()
         report = None
         for line in process.stdout:
-            if line.startswith(_STAGE_PREFIX):
-                stages.announce(line[len(_STAGE_PREFIX) :].strip())
-            elif line.startswith(_REPORT_PREFIX):
-                report = json.loads(line[len(_REPORT_PREFIX) :])
+            if line.startswith(STAGE_PREFIX):
+                stages.announce(line[len(STAGE_PREFIX) :].strip())
+            elif line.startswith(REPORT_PREFIX):
+                report = json.loads(line[len(REPORT_PREFIX) :])
         process.wait()
         stderr.seek(0)
         problem = _last_error(stderr.read()) or f"exit status {process.returncode}"
@@ -112,26 +114,3 @@ def open_legacy_model(model: Any, options: FreezeOptions, stages: Stages) -> Ope
         reference=lambda values: numpy_inputs(call(values)),
         init=frozen.init,
     )
-
-
-def main() -> int:
-    from tfreeze.freezer import freeze_opened
-
-    path, output_path = sys.argv[1:3]
-    options = FreezeOptions(**json.loads(sys.stdin.read()))
-    import tensorflow as tf
-
-    stages = Stages(lambda name: print(_STAGE_PREFIX + name, flush=True))
-    with stages("load"):
-        model = tf.keras.models.load_model(path, compile=False)
-    opened = open_legacy_model(model, options, stages)
-    try:
-        report = freeze_opened(opened, output_path, options, stages)
-    finally:
-        opened.close()
-    print(_REPORT_PREFIX + json.dumps(report.to_json()), flush=True)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

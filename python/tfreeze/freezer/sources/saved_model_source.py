@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 
 from tfreeze.errors import FreezeError
-from tfreeze.sources.base import FreezeOptions, Opened, Stages
-from tfreeze.sources.functions import freeze_concrete
-from tfreeze.sources.tf1 import (
+from tfreeze.freezer.sources.base import FreezeOptions, Opened, Stages
+from tfreeze.freezer.sources.functions import freeze_concrete
+from tfreeze.freezer.sources.tf1 import (
     choose_init,
     freeze_session,
     ports_for,

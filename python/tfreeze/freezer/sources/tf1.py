@@ -9,7 +9,7 @@ import os
 from typing import Any
 
 from tfreeze.errors import FreezeError
-from tfreeze.sources.base import (
+from tfreeze.freezer.sources.base import (
     FreezeOptions,
     Opened,
     Port,
@@ -17,7 +17,7 @@ from tfreeze.sources.base import (
     signature_dims,
     tensor_name,
 )
-from tfreeze.sources.graphs import (
+from tfreeze.freezer.sources.graphs import (
     VARIABLE_OPS,
     exists,
     find_inputs,
@@ -198,7 +198,7 @@ def _check_variable_bytes(session: Any) -> None:
     graphs without collections (a bare GraphDef) and allocates nothing."""
     import tensorflow as tf
 
-    from tfreeze.sources.functions import check_constant_bytes
+    from tfreeze.freezer.sources.functions import check_constant_bytes
 
     sizes = []
     for op in session.graph.get_operations():

@@ -1,0 +1,88 @@
+"""``tfreeze bench MODEL.pb``: a C++ timing loop, optionally against other runners."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from tfreeze.cli import render
+from tfreeze.cli.common import console, int_list, names, positive, print_json
+
+__all__ = ["add_parser"]
+
+
+def add_parser(commands: Any) -> None:
+    p = commands.add_parser("bench", help="time a .pb in a C++ loop, optionally against others")
+    p.add_argument("model")
+    p.add_argument("--batch", type=int_list, default=[1], help="batch sizes, e.g. 1,8,32")
+    p.add_argument(
+        "--threads",
+        type=int_list,
+        default=None,
+        help="intra- and inter-op thread counts, e.g. 1,2 (default: TensorFlow's)",
+    )
+    p.add_argument("--compare", help="also measure: python, onnxruntime, keras (comma-separated)")
+    p.add_argument("--source", help="the .keras model the .pb came from (for keras)")
+    p.add_argument("--iterations", type=positive, default=200)
+    p.add_argument("--warmup", type=int, default=10)
+    p.add_argument("--device", help="cpu, cpu:N, gpu, gpu:N (default: TensorFlow places ops)")
+    p.add_argument("--xla", action="store_true", help="compile the graph with XLA's JIT")
+    p.add_argument("--config", help="a config file written by `tfreeze tune`")
+    p.add_argument("--plot", metavar="FILE.png", help="latency distribution and batch curve")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=run)
+
+
+def _measure(args: argparse.Namespace, runners: list[str]) -> tuple[list[Any], dict[str, Any]]:
+    from rich.progress import Progress
+
+    from tfreeze.measure import bench
+
+    threads = args.threads or [None]
+    total = len(runners) * len(args.batch) * len(threads)
+    with Progress(console=console, transient=True, disable=args.json) as progress:
+        task = progress.add_task("benchmarking", total=total)
+
+        def advance(label: str) -> None:
+            progress.update(task, advance=1, description=label)
+
+        rows = bench.run_bench(
+            args.model,
+            batches=args.batch,
+            threads=threads,
+            runners=runners,
+            source=args.source,
+            warmup=args.warmup,
+            iterations=args.iterations,
+            progress=advance,
+            device=args.device,
+            xla=args.xla,
+        )
+        cold = bench.cold_start(
+            args.model, args.batch[0], [r for r in ("tfreeze", "python") if r in runners]
+        )
+    return rows, cold
+
+
+def run(args: argparse.Namespace) -> int:
+    from tfreeze.measure import bench
+
+    rows, cold = _measure(args, ["tfreeze", *(names(args.compare) or [])])
+    if args.plot:
+        bench.plot(rows, args.plot)
+    first = rows[0]
+    summary = {
+        **first.stats,
+        "batch_size": first.batch,
+        "threads": first.threads,
+        "rows": [row.as_dict() for row in rows],
+        "cold_start": cold,
+    }
+    if args.json:
+        print_json(summary)
+    else:
+        console.print(render.bench_table(args.model, rows))
+        console.print(render.cold_start_table(cold))
+        if args.plot:
+            console.print(f"plot written to {args.plot}")
+    return 0

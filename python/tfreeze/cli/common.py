@@ -1,0 +1,41 @@
+"""What every command shares: the console, JSON output, list and number arguments."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from rich.console import Console
+
+__all__ = ["console", "int_list", "names", "positive", "print_json"]
+
+console = Console()
+
+
+def names(text: str | None) -> list[str] | None:
+    """``a, b`` -> ["a", "b"]; None stays None (the option was not given)."""
+    return None if text is None else [name.strip() for name in text.split(",")]
+
+
+def print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2))
+
+
+def positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def int_list(text: str) -> list[int]:
+    try:
+        values = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated integers, got {text!r}"
+        ) from None
+    if any(value < 1 for value in values):
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return values

@@ -1,0 +1,69 @@
+"""The C++ runtime's Options from Python keywords, and tuned config files.
+
+Importing this module does not import TensorFlow's Python package.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from typing import Any
+
+from tfreeze._native import _core
+
+__all__ = ["make_options"]
+
+
+def make_options(
+    *,
+    intra_op_threads: int | None = None,
+    inter_op_threads: int | None = None,
+    device: str | None = None,
+    gpu_allow_growth: bool = False,
+    gpu_memory_fraction: float | None = None,
+    visible_devices: str | None = None,
+    xla: bool = False,
+    config_proto: bytes | None = None,
+    signature: str = "serving_default",
+    tags: list[str] | tuple[str, ...] = ("serve",),
+    graph_optimizations: bool = True,
+    config: str | os.PathLike[str] | None = None,
+) -> Any:
+    """The C++ runtime's Options; unknown keywords are a TypeError as usual."""
+    for label, value in (
+        ("intra_op_threads", intra_op_threads),
+        ("inter_op_threads", inter_op_threads),
+    ):
+        if value is not None and (not isinstance(value, int) or value < 1):
+            raise ValueError(f"{label} must be a positive integer or None, got {value!r}")
+    options = _core.Options()
+    options.intra_op_threads = intra_op_threads or 0
+    options.inter_op_threads = inter_op_threads or 0
+    options.device = device or ""
+    options.gpu_allow_growth = bool(gpu_allow_growth)
+    options.gpu_memory_fraction = float(gpu_memory_fraction or 0.0)
+    options.visible_devices = visible_devices or ""
+    options.xla_jit = bool(xla)
+    options.config_proto = config_proto or b""
+    options.saved_model_signature = signature
+    options.saved_model_tags = list(tags)
+    options.graph_optimizations = bool(graph_optimizations)
+    if config is not None:
+        options = _core.load_options_file(os.fspath(config), options)
+        _warn_about_environment(config)
+    return options
+
+
+def _warn_about_environment(config: str | os.PathLike[str]) -> None:
+    """TensorFlow reads variables such as TF_ENABLE_ONEDNN_OPTS when it loads:
+    a tuned setting that is not already in force cannot be applied now."""
+    with open(config) as file:
+        wanted = json.load(file).get("environment", {})
+    for name, value in wanted.items():
+        if os.environ.get(name) != value:
+            warnings.warn(
+                f"{os.fspath(config)} was tuned with {name}={value}, which TensorFlow reads at "
+                f"start-up; set it in the environment that starts this process",
+                stacklevel=3,
+            )
