@@ -42,8 +42,12 @@ def test_tune_tries_every_knob_and_keeps_the_fastest(tuned):
     assert json.loads(path.read_text()) == document
     assert document["format"] == "tfreeze.config"
     trials = document["trials"]
-    assert len(trials) == 1 + 4 + 3  # defaults, thread grid, then oneDNN, XLA, Grappler
+    # defaults, thread grid, then executor, oneDNN, XLA, Grappler, caller thread
+    assert len(trials) == 1 + 4 + 5
     assert {"TF_ENABLE_ONEDNN_OPTS": "0"} in [t["environment"] for t in trials]
+    assert any(t["options"].get("executor") == "auto" for t in trials)
+    caller = [t for t in trials if t["options"].get("caller_thread")]
+    assert caller and "inter_op_threads" not in caller[0]["options"] and not caller[0]["error"]
     assert any(t["options"].get("xla") for t in trials)
     assert any(t["options"].get("graph_optimizations") is False for t in trials)
     measured = [t["p50_us"] for t in trials if t["p50_us"] is not None]

@@ -6,6 +6,7 @@
 
 #include <tensorflow/c/c_api_experimental.h>
 
+#include "executor.h"
 #include "model_impl.h"
 #include "saved_model.h"
 #include "session_config.h"
@@ -95,16 +96,23 @@ std::string ShortDeviceName(std::string name) {
   return name;
 }
 
+std::vector<std::string> SessionDevices(TF_Session* session) {
+  internal::StatusPtr status = internal::NewStatus();
+  internal::DeviceListPtr devices(TF_SessionListDevices(session, status.get()));
+  internal::ThrowIfError(status.get(), "could not list devices");
+  std::vector<std::string> names;
+  for (int i = 0; i < TF_DeviceListCount(devices.get()); ++i) {
+    names.emplace_back(TF_DeviceListName(devices.get(), i, status.get()));
+  }
+  return names;
+}
+
 // TensorFlow would place ops elsewhere (soft placement) or fail later with a
 // placement error; say at load time that the device is not there.
 void CheckDevice(TF_Session* session, const std::string& requested, const std::string& device) {
   if (device.empty()) return;
-  internal::StatusPtr status = internal::NewStatus();
-  internal::DeviceListPtr devices(TF_SessionListDevices(session, status.get()));
-  internal::ThrowIfError(status.get(), "could not list devices");
   std::string available;
-  for (int i = 0; i < TF_DeviceListCount(devices.get()); ++i) {
-    const std::string name = TF_DeviceListName(devices.get(), i, status.get());
+  for (const std::string& name : SessionDevices(session)) {
     if (name.size() >= device.size() &&
         name.compare(name.size() - device.size(), device.size(), device) == 0) {
       return;
@@ -117,6 +125,13 @@ void CheckDevice(TF_Session* session, const std::string& requested, const std::s
                         (device.find("GPU") != std::string::npos
                              ? " (GPUs need the CUDA build: pip install \"tfreeze[gpu]\")"
                              : ""));
+}
+
+bool HasGpu(TF_Session* session) {
+  for (const std::string& name : SessionDevices(session)) {
+    if (name.find("GPU") != std::string::npos) return true;
+  }
+  return false;
 }
 
 // State the graph fills itself, such as hash tables, must be filled once
@@ -172,7 +187,15 @@ Model Model::Build(std::string_view graph_def, const std::string& origin,
   const std::string device = internal::DeviceName(options.device);
   impl->graph = ImportGraph(graph_def, origin, device);
   impl->signature = internal::ReadSignature(impl->graph.get(), origin);
-  impl->session = NewSession(impl->graph.get(), options);
+  Options resolved = internal::ResolveExecutor(options, impl->graph.get(), origin);
+  impl->session = NewSession(impl->graph.get(), resolved);
+  if (options.executor == Executor::kAuto && resolved.executor == Executor::kSingleThreaded &&
+      device.empty() && HasGpu(impl->session.get())) {
+    // TensorFlow would place ops on the GPU, where the single-threaded executor cannot run.
+    resolved.executor = Executor::kDefault;
+    impl->session = NewSession(impl->graph.get(), resolved);
+  }
+  impl->executor = resolved.executor;
   return Finish(std::move(impl), options);
 }
 
@@ -180,7 +203,10 @@ Model Model::LoadSavedModel(const std::string& directory, const Options& options
   const std::string origin = "SavedModel \"" + directory + "\"";
   auto impl = std::make_unique<Impl>();
   impl->graph.reset(TF_NewGraph());
-  internal::SessionOptionsPtr session_options = MakeSessionOptions(options);
+  // The graph is known only once loaded: "auto" keeps TensorFlow's executor here.
+  Options resolved = options;
+  if (resolved.executor == Executor::kAuto) resolved.executor = Executor::kDefault;
+  internal::SessionOptionsPtr session_options = MakeSessionOptions(resolved);
   std::vector<const char*> tags;
   for (const auto& tag : options.saved_model_tags) tags.push_back(tag.c_str());
   internal::BufferPtr meta_graph(TF_NewBuffer());
@@ -192,6 +218,7 @@ Model Model::LoadSavedModel(const std::string& directory, const Options& options
   impl->signature = internal::ParseSavedModelSignature(
       std::string_view(static_cast<const char*>(meta_graph->data), meta_graph->length),
       options.saved_model_signature, impl->graph.get(), origin);
+  impl->executor = internal::ResolveExecutor(resolved, impl->graph.get(), origin).executor;
   return Finish(std::move(impl), options);
 }
 
@@ -208,6 +235,8 @@ Model Model::Finish(std::unique_ptr<Impl> impl, const Options& options) {
 const std::vector<TensorInfo>& Model::inputs() const { return impl_->inputs; }
 
 const std::vector<TensorInfo>& Model::outputs() const { return impl_->outputs; }
+
+Executor Model::executor() const { return impl_->executor; }
 
 Model::Prepared Model::Prepare(const std::vector<Feed>& feeds,
                                const std::vector<std::string>& fetches) const {

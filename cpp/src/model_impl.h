@@ -19,6 +19,7 @@ struct Model::Impl {
   internal::NameIndex output_index;
   std::vector<TensorInfo> inputs;
   std::vector<TensorInfo> outputs;
+  Executor executor = Executor::kDefault;
 };
 
 }  // namespace tfreeze

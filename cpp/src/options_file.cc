@@ -13,6 +13,14 @@ namespace {
   throw Error(Code::kInvalidArgument, "config file \"" + path + "\": " + problem);
 }
 
+Executor ExecutorFrom(const std::string& path, const std::string& name) {
+  try {
+    return ParseExecutor(name);
+  } catch (const Error& e) {
+    Invalid(path, e.what());
+  }
+}
+
 }  // namespace
 
 Options LoadOptionsFile(const std::string& path, Options base) {
@@ -35,8 +43,11 @@ Options LoadOptionsFile(const std::string& path, Options base) {
       else if (key == "xla") base.xla_jit = value.get<bool>();
       else if (key == "graph_optimizations") base.graph_optimizations = value.get<bool>();
       else if (key == "device") base.device = value.get<std::string>();
+      else if (key == "executor") base.executor = ExecutorFrom(path, value.get<std::string>());
+      else if (key == "caller_thread") base.caller_thread = value.get<bool>();
       else Invalid(path, "unknown option \"" + key + "\"; known: intra_op_threads, "
-                         "inter_op_threads, xla, graph_optimizations, device");
+                         "inter_op_threads, xla, graph_optimizations, device, executor, "
+                         "caller_thread");
     }
   } catch (const nlohmann::json::exception& e) {
     Invalid(path, std::string("wrong value type: ") + e.what());

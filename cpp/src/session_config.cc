@@ -25,6 +25,11 @@ constexpr int kGlobalJitLevelField = 5;      // OptimizerOptions.global_jit_leve
 constexpr int kJitOn1 = 1;                   // OptimizerOptions.GlobalJitLevel.ON_1
 constexpr int kRewriteOptionsField = 10;     // GraphOptions.rewrite_options
 constexpr int kDisableMetaOptimizerField = 19;  // RewriterConfig.disable_meta_optimizer
+constexpr int kExperimentalField = 16;       // ConfigProto.experimental
+constexpr int kExecutorTypeField = 3;        // ConfigProto.Experimental.executor_type
+constexpr char kSingleThreadedExecutor[] = "SINGLE_THREADED_EXECUTOR";
+// inter_op_parallelism_threads < 0: DirectSession runs each step in the caller's thread.
+constexpr int kCallerThread = -1;
 
 enum WireType { kVarint = 0, kFixed64 = 1, kLengthDelimited = 2 };
 
@@ -69,6 +74,17 @@ void CheckThreads(const char* what, int value) {
   }
 }
 
+std::string ExperimentalOptions(const Options& options) {
+  if (options.executor == Executor::kAuto) {
+    Invalid("executor \"auto\" must be resolved against the graph before the session starts");
+  }
+  std::string experimental;
+  if (options.executor == Executor::kSingleThreaded) {
+    AppendBytes(kExecutorTypeField, kSingleThreadedExecutor, &experimental);
+  }
+  return experimental;
+}
+
 std::string GpuOptions(const Options& options) {
   if (options.gpu_memory_fraction < 0 || options.gpu_memory_fraction > 1) {
     Invalid("gpu_memory_fraction must be in (0, 1], or 0 for TensorFlow's default; got " +
@@ -98,9 +114,15 @@ std::string SerializeConfig(const Options& options) {
   if (options.intra_op_threads > 0) {
     AppendInt(kIntraOpThreadsField, options.intra_op_threads, &config);
   }
+  if (options.caller_thread && options.inter_op_threads > 0) {
+    Invalid("caller_thread runs each step in the calling thread; it cannot be combined with "
+            "inter_op_threads = " + std::to_string(options.inter_op_threads) +
+            " (leave inter_op_threads at 0)");
+  }
   if (options.inter_op_threads > 0) {
     AppendInt(kInterOpThreadsField, options.inter_op_threads, &config);
   }
+  if (options.caller_thread) AppendInt(kInterOpThreadsField, kCallerThread, &config);
   const std::string gpu = GpuOptions(options);
   if (!gpu.empty()) AppendBytes(kGpuOptionsField, gpu, &config);
   // A chosen device should not fail on ops that only have CPU kernels.
@@ -117,6 +139,8 @@ std::string SerializeConfig(const Options& options) {
     AppendBytes(kRewriteOptionsField, rewrite, &graph);
   }
   if (!graph.empty()) AppendBytes(kGraphOptionsField, graph, &config);
+  const std::string experimental = ExperimentalOptions(options);
+  if (!experimental.empty()) AppendBytes(kExperimentalField, experimental, &config);
   return config;
 }
 

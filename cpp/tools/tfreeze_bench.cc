@@ -111,6 +111,7 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   app.add_flag("--xla", xla, "compile the graph with XLA's JIT");
   CLI11_PARSE(app, argc, argv);
+  tfreeze::tools::EnsureConfigEnvironment(tool, "tfreeze-bench", argv);
 
   return tfreeze::tools::RunReportingErrors("tfreeze-bench", [&] {
     tfreeze::Options options = tool.ToOptions();
@@ -128,6 +129,7 @@ int main(int argc, char** argv) {
     const nlohmann::json report = {
         {"model", tool.model_path},  {"batch", batch},          {"threads", tool.threads},
         {"device", tool.device},      {"xla", xla},
+        {"executor", tfreeze::ExecutorName(model.executor())},
         {"init_ms", init_ms},        {"first_run_ms", first_run_ms},
         {"p50_us", stats.p50_us},    {"p90_us", stats.p90_us},  {"p99_us", stats.p99_us},
         {"mean_us", stats.mean_us},  {"min_us", stats.min_us},  {"max_us", stats.max_us},

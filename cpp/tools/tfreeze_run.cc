@@ -133,6 +133,7 @@ int main(int argc, char** argv) {
   app.add_option("--fetch", fetches, "output names to compute (default: all)")->delimiter(',');
   app.add_option("-o,--output-dir", output_dir, "where the output .npy files go");
   CLI11_PARSE(app, argc, argv);
+  tfreeze::tools::EnsureConfigEnvironment(tool, "tfreeze-run", argv);
 
   return tfreeze::tools::RunReportingErrors("tfreeze-run", [&] {
     const tfreeze::Model model = tfreeze::Model::Load(tool.model_path, tool.ToOptions());

@@ -17,10 +17,12 @@ struct ToolOptions {
   int threads = 0;
   std::string device;
   std::string config;
+  std::string executor = "default";
+  bool caller_thread = false;
   bool json = false;
 
-  // The runtime's Options: threads and device, then the config file's
-  // settings, which win (the file was tuned for this model).
+  // The runtime's Options: threads, device and executor, then the config
+  // file's settings, which win (the file was tuned for this model).
   Options ToOptions() const;
 };
 
@@ -29,6 +31,13 @@ struct ToolOptions {
 // `threads_flag` is the tool's name for the thread count.
 void AddToolOptions(CLI::App& app, ToolOptions& options, const std::string& model_names,
                     const std::string& threads_flag);
+
+// A tuned config file's "environment" (e.g. TF_ENABLE_ONEDNN_OPTS=0) is read
+// by TensorFlow once, when it loads: if this process did not start with it,
+// start the tool again with it (exec of /proc/self/exe with the same
+// arguments). Returns only when the environment is already in force; says so
+// loudly on stderr if the restart fails.
+void EnsureConfigEnvironment(const ToolOptions& options, const std::string& tool, char** argv);
 
 // Runs `body`; any error becomes one line, "TOOL: error: MESSAGE", and exit 2.
 int RunReportingErrors(const std::string& tool, const std::function<int()>& body);

@@ -128,6 +128,10 @@ void RegisterOptions(py::module_& module) {
       .def_readwrite("visible_devices", &Options::visible_devices)
       .def_readwrite("xla_jit", &Options::xla_jit)
       .def_readwrite("graph_optimizations", &Options::graph_optimizations)
+      .def_property(
+          "executor", [](const Options& o) { return ExecutorName(o.executor); },
+          [](Options& o, const std::string& name) { o.executor = ParseExecutor(name); })
+      .def_readwrite("caller_thread", &Options::caller_thread)
       .def_readwrite("saved_model_tags", &Options::saved_model_tags)
       .def_readwrite("saved_model_signature", &Options::saved_model_signature)
       .def_property(
@@ -161,6 +165,8 @@ void RegisterModel(py::module_& module) {
           py::arg("graph_def"), py::arg("options") = Options())
       .def_property_readonly("inputs", [](const Model& m) { return Describe(m.inputs()); })
       .def_property_readonly("outputs", [](const Model& m) { return Describe(m.outputs()); })
+      .def_property_readonly("executor",
+                             [](const Model& m) { return ExecutorName(m.executor()); })
       .def("run", &Run, py::arg("feeds"), py::arg("fetches") = py::none())
       .def("verify", &Verify)
       .def("benchmark", &RunBenchmark, py::arg("feeds"), py::arg("warmup") = 10,

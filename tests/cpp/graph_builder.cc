@@ -161,4 +161,19 @@ std::string TableGraphDef(const std::string& init_node) {
   return graph.Serialize();
 }
 
+std::string SwitchGraphDef() {
+  GraphBuilder graph;
+  TF_Operation* x = graph.Placeholder("x", TF_FLOAT, {-1});
+  TF_Operation* pred = graph.Const("pred", Tensor::FromVector<bool>({}, {true}));
+  TF_Operation* branch = graph.Op("Switch", "switch", {x, pred});
+  TF_OperationDescription* merge = graph.Begin("Merge", "merge", {});
+  std::vector<TF_Output> merged = {TF_Output{branch, 1}, TF_Output{branch, 0}};
+  TF_AddInputList(merge, merged.data(), 2);
+  graph.Op("Identity", "y", {graph.Finish(merge)});
+  graph.Sign(R"({"format":"tfreeze.signature","version":1,
+    "inputs":[{"name":"x","tensor":"x:0","dtype":"float32","shape":[-1]}],
+    "outputs":[{"name":"y","tensor":"y:0","dtype":"float32","shape":[-1]}]})");
+  return graph.Serialize();
+}
+
 }  // namespace tfreeze::testing

@@ -35,6 +35,10 @@ std::string OptionalInputGraphDef();
 // float32 [?], -1 for keys not in the table.
 std::string TableGraphDef(const std::string& init_node = "table_init");
 
+// TF1 control flow: y = Switch(x, pred)'s true branch through a Merge, as
+// tf.cond writes it. Input "x" float32 [?]; output "y".
+std::string SwitchGraphDef();
+
 }  // namespace tfreeze::testing
 
 #endif  // TFREEZE_TESTS_CPP_GRAPH_BUILDER_H_

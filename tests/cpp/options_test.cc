@@ -118,6 +118,24 @@ TEST(OptionsFileTest, ReadsTunedOptionsOverABase) {
   EXPECT_EQ(RunAffine(options), (std::vector<float>{19, 32}));
 }
 
+TEST(OptionsFileTest, ReadsTheExecutorOptions) {
+  const Options options = LoadOptionsFile(WriteConfig(
+      R"({"format": "tfreeze.config", "options": {"executor": "single_threaded",
+                                                 "caller_thread": true}})"));
+  EXPECT_EQ(options.executor, Executor::kSingleThreaded);
+  EXPECT_TRUE(options.caller_thread);
+  try {
+    LoadOptionsFile(WriteConfig(
+        R"({"format": "tfreeze.config", "options": {"executor": "fastest"}})"));
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(
+                  "tuned.json\": executor \"fastest\" is not one of: default, single_threaded"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(OptionsFileTest, BadFilesNameTheProblem) {
   EXPECT_THROW(LoadOptionsFile("/no/such/tuned.json"), Error);
   try {

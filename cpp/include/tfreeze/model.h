@@ -55,6 +55,8 @@ class Model {
 
   const std::vector<TensorInfo>& inputs() const;
   const std::vector<TensorInfo>& outputs() const;
+  // The executor the session runs with: Options::executor, with kAuto resolved.
+  Executor executor() const;
 
   // Runs the graph. `fetches` are output names; empty means every output in
   // signature order. Returns one tensor per fetch, in fetch order.

@@ -13,6 +13,25 @@
 
 namespace tfreeze {
 
+// How a session schedules a graph's ops.
+enum class Executor {
+  // TensorFlow's executor: ready ops are handed to the inter-op thread pool.
+  kDefault,
+  // Ops run one after another in the thread that calls Run: far less work per
+  // op, a large win for small models at small batches (docs/benchmarks.md).
+  // CPU only; cannot run TF1 control flow (Switch/Merge) or reference tensors,
+  // and such graphs are refused at load with the reason.
+  kSingleThreaded,
+  // kSingleThreaded where the graph and device allow it, else kDefault
+  // (Model::executor() says which was used).
+  kAuto,
+};
+
+// "default", "single_threaded", "auto": the names config files, the tools and
+// Python use. ParseExecutor throws Error listing the valid names.
+std::string ExecutorName(Executor executor);
+Executor ParseExecutor(const std::string& name);
+
 struct Options {
   // Threads used inside one op (0: TensorFlow picks, usually one per core).
   int intra_op_threads = 0;
@@ -30,6 +49,12 @@ struct Options {
   // XLA JIT compilation of the graph (global_jit_level ON_1). On the CPU this
   // also turns on TensorFlow's process-wide CPU auto-clustering flag.
   bool xla_jit = false;
+  // The executor (see Executor).
+  Executor executor = Executor::kDefault;
+  // Run each step in the calling thread instead of handing it to the inter-op
+  // pool (TensorFlow's inter_op_parallelism_threads = -1); leave
+  // inter_op_threads at 0 with it.
+  bool caller_thread = false;
   // Grappler's graph optimizations when the session starts (on by default;
   // off can load faster and, for some small graphs, run faster).
   bool graph_optimizations = true;

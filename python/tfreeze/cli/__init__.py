@@ -37,7 +37,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     # TensorFlow's C++ start-up chatter (oneDNN, CPU features) drowns the
     # output; users can still ask for it with TF_CPP_MIN_LOG_LEVEL=0.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
+    args.argv = argv  # for a command that must start itself again (cli.common.rerun_with)
     try:
         return args.handler(args)
     except (Error, OSError, ValueError) as error:

@@ -6,7 +6,8 @@ import argparse
 from typing import Any
 
 from tfreeze.cli import render
-from tfreeze.cli.common import console, int_list, names, positive, print_json
+from tfreeze.cli.common import console, int_list, names, positive, print_json, rerun_with
+from tfreeze.runtime.options import EXECUTORS, missing_environment
 
 __all__ = ["add_parser"]
 
@@ -27,7 +28,23 @@ def add_parser(commands: Any) -> None:
     p.add_argument("--warmup", type=int, default=10)
     p.add_argument("--device", help="cpu, cpu:N, gpu, gpu:N (default: TensorFlow places ops)")
     p.add_argument("--xla", action="store_true", help="compile the graph with XLA's JIT")
-    p.add_argument("--config", help="a config file written by `tfreeze tune`")
+    p.add_argument(
+        "--config",
+        help="a config file written by `tfreeze tune`; its environment (e.g. "
+        "TF_ENABLE_ONEDNN_OPTS) is applied by running the benchmark in a fresh process",
+    )
+    p.add_argument(
+        "--executor",
+        choices=EXECUTORS,
+        default="default",
+        help="single_threaded: ops one after another in the calling thread (faster on small "
+        "models; CPU only, no TF1 control flow); auto: single_threaded where the graph allows",
+    )
+    p.add_argument(
+        "--caller-thread",
+        action="store_true",
+        help="run each step in the calling thread instead of the inter-op pool",
+    )
     p.add_argument("--plot", metavar="FILE.png", help="latency distribution and batch curve")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=run)
@@ -57,6 +74,9 @@ def _measure(args: argparse.Namespace, runners: list[str]) -> tuple[list[Any], d
             progress=advance,
             device=args.device,
             xla=args.xla,
+            executor=args.executor,
+            caller_thread=args.caller_thread,
+            config=args.config,
         )
         cold = bench.cold_start(
             args.model, args.batch[0], [r for r in ("tfreeze", "python") if r in runners]
@@ -67,6 +87,9 @@ def _measure(args: argparse.Namespace, runners: list[str]) -> tuple[list[Any], d
 def run(args: argparse.Namespace) -> int:
     from tfreeze.measure import bench
 
+    if args.config and (environment := missing_environment(args.config)):
+        # TensorFlow reads these once, when it loads: only a new process can apply them.
+        return rerun_with(environment, args, reason=f"tuned in {args.config}")
     rows, cold = _measure(args, ["tfreeze", *(names(args.compare) or [])])
     if args.plot:
         bench.plot(rows, args.plot)

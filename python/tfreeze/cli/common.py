@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
+import sys
 from typing import Any
 
 from rich.console import Console
 
-__all__ = ["console", "int_list", "names", "positive", "print_json"]
+__all__ = ["console", "int_list", "names", "positive", "print_json", "rerun_with"]
 
 console = Console()
 
@@ -39,3 +42,15 @@ def int_list(text: str) -> list[int]:
     if any(value < 1 for value in values):
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
     return values
+
+
+def rerun_with(environment: dict[str, str], args: argparse.Namespace, *, reason: str) -> int:
+    """Runs this same command again in a fresh process with ``environment`` set,
+    for settings TensorFlow reads only when it loads; returns its exit code."""
+    settings = " ".join(f"{name}={value}" for name, value in environment.items())
+    print(
+        f"tfreeze {args.command}: starting a fresh process with {settings} ({reason})",
+        file=sys.stderr,
+    )
+    command = [sys.executable, "-m", "tfreeze", *args.argv]
+    return subprocess.run(command, env={**os.environ, **environment}, check=False).returncode

@@ -33,6 +33,7 @@ class BenchRow:
     stats: dict[str, Any]
     samples_us: list[float] = field(default_factory=list)
     error: str | None = None  # a comparison runner that could not run this model
+    executor: str | None = None  # tfreeze's rows: the executor its session ran with
 
     @property
     def throughput(self) -> float:
@@ -42,6 +43,8 @@ class BenchRow:
 
     def as_dict(self) -> dict[str, Any]:
         base = {"runner": self.runner, "batch": self.batch, "threads": self.threads}
+        if self.executor:
+            base["executor"] = self.executor
         if self.error:
             return {**base, "error": self.error}
         return {**base, **self.stats, "throughput_per_s": self.throughput}
@@ -141,8 +144,10 @@ def run_bench(
         _set_eager_threads(threads[0])
     rows = []
     for thread_count in threads:
+        # With caller_thread the calling thread is the one inter-op thread.
+        inter_op = None if model_options.get("caller_thread") else thread_count
         model = Model(
-            path, intra_op_threads=thread_count, inter_op_threads=thread_count, **model_options
+            path, intra_op_threads=thread_count, inter_op_threads=inter_op, **model_options
         )
         for batch in batches:
             feeds = model.random_feeds(batch_size=batch)
@@ -184,7 +189,8 @@ def _row(
             error=f"{type(error).__name__}: {reason[0] if reason else ''}"[:200],
         )
     samples = stats.pop("samples_us")
-    return BenchRow(runner, batch, threads, stats, samples)
+    executor = model.executor if runner == "tfreeze" else None
+    return BenchRow(runner, batch, threads, stats, samples, executor=executor)
 
 
 def _set_eager_threads(threads: int | None) -> None:

@@ -4,8 +4,9 @@ the C++ LoadOptionsFile and the tools' --config accept.
 
 Each trial runs in a fresh process, because two of the knobs (oneDNN, XLA's
 CPU clustering) are fixed for the life of a process. The search is coordinate
-descent from TensorFlow's defaults: thread counts first, then oneDNN, XLA and
-Grappler one at a time, keeping each change only if the p50 drops.
+descent from TensorFlow's defaults: thread counts first, then the executor
+("auto": single-threaded where the graph allows), oneDNN, XLA, Grappler and
+caller-thread runs one at a time, keeping each change only if the p50 drops.
 """
 
 from __future__ import annotations
@@ -92,12 +93,17 @@ def tune(
             trial = attempt({"intra_op_threads": intra, "inter_op_threads": inter}, {})
             best = trial if trial.p50_us < best.p50_us else best
     for options, environment in (
+        ({"executor": "auto"}, {}),
         ({}, {_ONEDNN: "0"}),
         ({"xla": True}, {}),
         ({"graph_optimizations": False}, {}),
     ):
         trial = attempt({**best.options, **options}, {**best.environment, **environment})
         best = trial if trial.p50_us < best.p50_us else best
+    # The calling thread as the only inter-op thread: replaces inter_op_threads.
+    caller = {k: v for k, v in best.options.items() if k != "inter_op_threads"}
+    trial = attempt({**caller, "caller_thread": True}, best.environment)
+    best = trial if trial.p50_us < best.p50_us else best
     return TuneResult(best=best, default=default, trials=trials)
 
 

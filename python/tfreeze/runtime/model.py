@@ -75,6 +75,11 @@ class Model:
         - ``config_proto``: serialized tensorflow.ConfigProto bytes for anything else
         - ``signature``, ``tags``: for SavedModels ("serving_default", ("serve",))
         - ``graph_optimizations``: Grappler at session start (default True)
+        - ``executor``: "default" (TensorFlow's), "single_threaded" (ops one after
+          another in the calling thread: much less overhead per op; CPU only, no
+          TF1 Switch/Merge control flow) or "auto" (single_threaded where the
+          graph allows it); ``Model.executor`` says which runs
+        - ``caller_thread``: run each step in the calling thread (bool)
         - ``config``: a file written by ``tfreeze tune``; its settings win
         """
         self._native = _core.Model(os.fspath(path), make_options(**options))
@@ -91,6 +96,11 @@ class Model:
     def _init_specs(self) -> None:
         self.inputs: list[TensorSpec] = _specs(self._native.inputs)
         self.outputs: list[TensorSpec] = _specs(self._native.outputs)
+
+    @property
+    def executor(self) -> str:
+        """The executor the session runs with ("default" or "single_threaded")."""
+        return self._native.executor
 
     @property
     def input_names(self) -> list[str]:

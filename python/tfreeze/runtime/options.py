@@ -12,7 +12,11 @@ from typing import Any
 
 from tfreeze._native import _core
 
-__all__ = ["make_options"]
+__all__ = ["EXECUTORS", "make_options", "missing_environment"]
+
+# Options.executor's names (tfreeze/options.h): TensorFlow's executor, ops one
+# after another in the calling thread, or the second where the graph allows it.
+EXECUTORS = ("default", "single_threaded", "auto")
 
 
 def make_options(
@@ -28,6 +32,8 @@ def make_options(
     signature: str = "serving_default",
     tags: list[str] | tuple[str, ...] = ("serve",),
     graph_optimizations: bool = True,
+    executor: str = "default",
+    caller_thread: bool = False,
     config: str | os.PathLike[str] | None = None,
 ) -> Any:
     """The C++ runtime's Options; unknown keywords are a TypeError as usual."""
@@ -37,6 +43,8 @@ def make_options(
     ):
         if value is not None and (not isinstance(value, int) or value < 1):
             raise ValueError(f"{label} must be a positive integer or None, got {value!r}")
+    if executor not in EXECUTORS:
+        raise ValueError(f"executor must be one of {', '.join(EXECUTORS)}; got {executor!r}")
     options = _core.Options()
     options.intra_op_threads = intra_op_threads or 0
     options.inter_op_threads = inter_op_threads or 0
@@ -49,21 +57,27 @@ def make_options(
     options.saved_model_signature = signature
     options.saved_model_tags = list(tags)
     options.graph_optimizations = bool(graph_optimizations)
+    options.executor = executor
+    options.caller_thread = bool(caller_thread)
     if config is not None:
         options = _core.load_options_file(os.fspath(config), options)
         _warn_about_environment(config)
     return options
 
 
-def _warn_about_environment(config: str | os.PathLike[str]) -> None:
-    """TensorFlow reads variables such as TF_ENABLE_ONEDNN_OPTS when it loads:
-    a tuned setting that is not already in force cannot be applied now."""
+def missing_environment(config: str | os.PathLike[str]) -> dict[str, str]:
+    """The variables a tuned config file sets (e.g. TF_ENABLE_ONEDNN_OPTS) that
+    this process did not start with: TensorFlow reads them once, at load."""
     with open(config) as file:
         wanted = json.load(file).get("environment", {})
-    for name, value in wanted.items():
-        if os.environ.get(name) != value:
-            warnings.warn(
-                f"{os.fspath(config)} was tuned with {name}={value}, which TensorFlow reads at "
-                f"start-up; set it in the environment that starts this process",
-                stacklevel=3,
-            )
+    return {name: value for name, value in wanted.items() if os.environ.get(name) != value}
+
+
+def _warn_about_environment(config: str | os.PathLike[str]) -> None:
+    """A tuned setting that is not already in force cannot be applied now."""
+    for name, value in missing_environment(config).items():
+        warnings.warn(
+            f"{os.fspath(config)} was tuned with {name}={value}, which TensorFlow reads at "
+            f"start-up; set it in the environment that starts this process",
+            stacklevel=3,
+        )
