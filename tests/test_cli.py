@@ -68,6 +68,7 @@ def test_inspect_json(keras_and_pb):
             {"name": "zeta", "dtype": "float32", "shape": [None, 2]},
             {"name": "alpha", "dtype": "float32", "shape": [None, 1]},
         ],
+        "unsafe_ops": [],
     }
 
 

@@ -266,6 +266,8 @@ def test_saved_model_signature_choice_and_tf1_fallback(keras_model, tmp_path, mo
     report = tfreeze.freeze(export, pb)
     assert report.source_kind == "saved-model-tf1"
     assert any("older TensorFlow" in note and "TF1 loader" in note for note in report.notes)
+    # The SavedModel's save/restore functions, which no node calls, are not carried along.
+    assert not any("outside the model" in warning for warning in report.warnings)
     frozen = tfreeze.Model(pb)
     feeds = frozen.random_feeds(batch_size=2)
     check_frozen(pb, feeds, keras_expected(model, frozen, feeds))

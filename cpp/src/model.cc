@@ -7,6 +7,7 @@
 #include <tensorflow/c/c_api_experimental.h>
 
 #include "executor.h"
+#include "graph_checks.h"
 #include "model_impl.h"
 #include "saved_model.h"
 #include "session_config.h"
@@ -21,8 +22,18 @@ namespace tfreeze {
 namespace {
 
 std::string ReadFile(const std::string& path) {
+  if (path.find('\0') != std::string::npos) {
+    throw LoadError(Code::kInvalidArgument, "model path contains a NUL byte");
+  }
   std::error_code error;
-  if (std::filesystem::is_directory(path, error)) {
+  const auto status = std::filesystem::status(path, error);
+  if (std::filesystem::exists(status) && !std::filesystem::is_regular_file(status) &&
+      !std::filesystem::is_directory(status)) {
+    // /dev/zero, a pipe or a socket: it would be read without end.
+    throw LoadError(Code::kInvalidArgument, "\"" + path + "\" is not a regular file (a device, "
+                                            "pipe or socket); give a frozen .pb file");
+  }
+  if (std::filesystem::is_directory(status)) {
     throw LoadError(Code::kInvalidArgument,
                     "\"" + path + "\" is a directory but not a SavedModel (no saved_model.pb), "
                     "nor a frozen .pb file");
@@ -172,6 +183,14 @@ Model::Model(Model&&) noexcept = default;
 Model& Model::operator=(Model&&) noexcept = default;
 Model::~Model() = default;
 
+ModelInfo Model::Inspect(const std::string& path) {
+  const std::string bytes = ReadFile(path);
+  const std::string origin = "\"" + path + "\"";
+  const internal::GraphPtr graph = ImportGraph(bytes, origin, "");
+  const internal::Signature signature = internal::ReadSignature(graph.get(), origin);
+  return {Infos(signature.inputs), Infos(signature.outputs), FindUnsafeOps(bytes)};
+}
+
 Model Model::Load(const std::string& path, const Options& options) {
   if (internal::IsSavedModelDir(path)) return LoadSavedModel(path, options);
   return Build(ReadFile(path), "\"" + path + "\"", options);
@@ -185,7 +204,13 @@ Model Model::Build(std::string_view graph_def, const std::string& origin,
                    const Options& options) {
   auto impl = std::make_unique<Impl>();
   const std::string device = internal::DeviceName(options.device);
-  impl->graph = ImportGraph(graph_def, origin, device);
+  const std::string unreadable = internal::CheckGraphDef(graph_def, options, origin);
+  impl->graph = ImportGraph(graph_def, origin, device);  // TensorFlow's error for corrupt bytes
+  if (!unreadable.empty()) {
+    throw LoadError(Code::kInvalidArgument, origin + " imports in TensorFlow, but tfreeze cannot "
+                                                     "read it to check its ops (" + unreadable +
+                                                     "); refusing it");
+  }
   impl->signature = internal::ReadSignature(impl->graph.get(), origin);
   Options resolved = internal::ResolveExecutor(options, impl->graph.get(), origin);
   impl->session = NewSession(impl->graph.get(), resolved);
@@ -201,6 +226,7 @@ Model Model::Build(std::string_view graph_def, const std::string& origin,
 
 Model Model::LoadSavedModel(const std::string& directory, const Options& options) {
   const std::string origin = "SavedModel \"" + directory + "\"";
+  internal::CheckSavedModel(directory, options, origin);  // loading runs its restore and init ops
   auto impl = std::make_unique<Impl>();
   impl->graph.reset(TF_NewGraph());
   // The graph is known only once loaded: "auto" keeps TensorFlow's executor here.

@@ -17,6 +17,7 @@ class ProtoReader {
   // malformed input.
   bool Next();
   int field() const { return field_; }
+  int wire_type() const { return wire_type_; }  // 0 varint, 1 fixed64, 2 bytes, 5 fixed32
 
   // The current field's value; call at most one per field, or none to skip it.
   std::uint64_t Varint();

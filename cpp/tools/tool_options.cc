@@ -6,6 +6,7 @@
 #include <exception>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 #include "tfreeze/tfreeze.h"
@@ -19,6 +20,14 @@ Options ToolOptions::ToOptions() const {
   options.device = device;
   options.executor = ParseExecutor(executor);
   options.caller_thread = caller_thread;
+  if (allow_unsafe_ops == "all") {
+    options.allow_unsafe_ops = true;
+  } else {
+    std::stringstream ops(allow_unsafe_ops);
+    for (std::string op; std::getline(ops, op, ',');) {
+      if (!op.empty()) options.allowed_unsafe_ops.push_back(op);
+    }
+  }
   if (!config.empty()) options = LoadOptionsFile(config, options);
   return options;
 }
@@ -39,6 +48,9 @@ void AddToolOptions(CLI::App& app, ToolOptions& options, const std::string& mode
       ->check(CLI::IsMember({"default", "single_threaded", "auto"}));
   app.add_flag("--caller-thread", options.caller_thread,
                "run each step in the calling thread, not the inter-op pool");
+  app.add_option("--allow-unsafe-ops", options.allow_unsafe_ops,
+                 "OPS (comma-separated) or all: run a graph holding ops that touch files, the "
+                 "network or the process. Only for files you trust");
   app.add_flag("--json", options.json, "print JSON");
 }
 

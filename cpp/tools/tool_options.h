@@ -19,6 +19,8 @@ struct ToolOptions {
   std::string config;
   std::string executor = "default";
   bool caller_thread = false;
+  // --allow-unsafe-ops: "all", or comma-separated op names ("" : none allowed).
+  std::string allow_unsafe_ops;
   bool json = false;
 
   // The runtime's Options: threads, device and executor, then the config

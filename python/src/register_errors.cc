@@ -12,7 +12,12 @@ namespace {
 
 void Raise(const char* class_name, const Error& error) {
   py::object cls = py::module_::import("tfreeze.errors").attr(class_name);
-  py::object instance = cls(error.what());
+  // A message can quote names from a corrupt or crafted file: never let its
+  // bytes turn the error into a UnicodeDecodeError.
+  const std::string message = error.what();
+  py::object text = py::reinterpret_steal<py::object>(
+      PyUnicode_DecodeUTF8(message.data(), static_cast<Py_ssize_t>(message.size()), "replace"));
+  py::object instance = cls(text);
   instance.attr("code") = CodeName(error.code());
   PyErr_SetObject(cls.ptr(), instance.ptr());
 }
@@ -25,6 +30,8 @@ void Translate(std::exception_ptr thrown) {
     Raise("ModelFileNotFoundError", e);
   } catch (const DeviceError& e) {
     Raise("DeviceError", e);
+  } catch (const UnsafeOpError& e) {
+    Raise("UnsafeOpError", e);
   } catch (const LoadError& e) {
     Raise("LoadError", e);
   } catch (const UnknownNameError& e) {

@@ -17,6 +17,19 @@ namespace py = pybind11;
 namespace tfreeze::python {
 namespace {
 
+py::list UnsafeOpsToList(const std::vector<UnsafeOp>& found) {
+  py::list described;
+  for (const UnsafeOp& unsafe : found) {
+    py::dict entry;
+    entry["node"] = py::bytes(unsafe.node).attr("decode")("utf-8", "replace");
+    entry["op"] = py::bytes(unsafe.op).attr("decode")("utf-8", "replace");
+    entry["function"] = py::bytes(unsafe.function).attr("decode")("utf-8", "replace");
+    entry["reason"] = unsafe.reason;
+    described.append(entry);
+  }
+  return described;
+}
+
 py::list Describe(const std::vector<TensorInfo>& infos) {
   py::list described;
   for (const TensorInfo& info : infos) {
@@ -132,11 +145,38 @@ void RegisterOptions(py::module_& module) {
           "executor", [](const Options& o) { return ExecutorName(o.executor); },
           [](Options& o, const std::string& name) { o.executor = ParseExecutor(name); })
       .def_readwrite("caller_thread", &Options::caller_thread)
+      .def_readwrite("allow_unsafe_ops", &Options::allow_unsafe_ops)
+      .def_readwrite("allowed_unsafe_ops", &Options::allowed_unsafe_ops)
       .def_readwrite("saved_model_tags", &Options::saved_model_tags)
       .def_readwrite("saved_model_signature", &Options::saved_model_signature)
       .def_property(
           "config_proto", [](const Options& o) { return py::bytes(o.config_proto); },
           [](Options& o, const py::bytes& value) { o.config_proto = value; });
+  module.def(
+      "find_unsafe_ops",
+      [](const py::bytes& graph_def) { return UnsafeOpsToList(FindUnsafeOps(std::string(graph_def))); },
+      py::arg("graph_def"), "The nodes of a serialized GraphDef whose ops are on the deny list.");
+  module.def(
+      "unsafe_op_list",
+      [] {
+        py::list ops;
+        for (const DeniedOp& denied : UnsafeOpList()) {
+          ops.append(py::make_tuple(denied.op, denied.family, denied.reason));
+        }
+        return ops;
+      },
+      "The deny list: (op, family, reason) tuples.");
+  module.def(
+      "inspect",
+      [](const std::string& path) {
+        const ModelInfo info = Model::Inspect(path);
+        py::dict described;
+        described["inputs"] = Describe(info.inputs);
+        described["outputs"] = Describe(info.outputs);
+        described["unsafe_ops"] = UnsafeOpsToList(info.unsafe_ops);
+        return described;
+      },
+      py::arg("path"), "Signature and unsafe ops of a frozen .pb, without a session.");
   module.def("load_options_file", &LoadOptionsFile, py::arg("path"), py::arg("base"),
              "Options from a `tfreeze tune` config file, on top of `base`.");
   module.def(

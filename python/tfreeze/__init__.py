@@ -19,6 +19,7 @@ from tfreeze.errors import (
     RunError,
     ShapeError,
     UnknownNameError,
+    UnsafeOpError,
 )
 from tfreeze.freezer import FreezeReport, freeze
 from tfreeze.runtime import Model, TensorSpec
@@ -37,6 +38,7 @@ __all__ = [
     "ShapeError",
     "TensorSpec",
     "UnknownNameError",
+    "UnsafeOpError",
     "__version__",
     "freeze",
 ]

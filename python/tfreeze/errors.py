@@ -20,6 +20,7 @@ __all__ = [
     "RunError",
     "ShapeError",
     "UnknownNameError",
+    "UnsafeOpError",
 ]
 
 
@@ -35,6 +36,11 @@ class LoadError(Error):
 
 class DeviceError(LoadError):
     """The requested device is not in this TensorFlow (e.g. a GPU on a CPU-only build)."""
+
+
+class UnsafeOpError(LoadError, PermissionError):
+    """The graph holds ops that reach outside the model (files, network, the
+    process) that were not allowed; the message names each node and op."""
 
 
 class ModelFileNotFoundError(LoadError, FileNotFoundError):

@@ -5,17 +5,36 @@ from __future__ import annotations
 import os
 import tempfile
 
-__all__ = ["write_atomically"]
+__all__ = ["check_writable", "write_atomically"]
+
+
+def check_writable(path: str | os.PathLike[str]) -> None:
+    """Fails early, before any work, on an output path that cannot be a file."""
+    path = os.fspath(path)
+    if "\0" in path:
+        raise ValueError(f"output path {path!r} contains a NUL byte")
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"output path {path!r} is a directory; give a file name")
+
+
+def _umask() -> int:
+    current = os.umask(0o022)  # the only portable way to read it is to set it
+    os.umask(current)
+    return current
 
 
 def write_atomically(path: str | os.PathLike[str], data: bytes) -> None:
     """Writes ``data`` to a temporary file beside ``path``, then renames it into
     place: readers see the old file or the whole new one, never a partial one."""
     path = os.fspath(path)
+    check_writable(path)
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=directory, prefix=".tfreeze-", suffix=".tmp")
     try:
+        # mkstemp makes the file 0600; give it the mode any new file gets, so a
+        # server running as another user can read a copied model.
+        os.chmod(temporary, 0o666 & ~_umask())
         with os.fdopen(handle, "wb") as file:
             file.write(data)
             file.flush()

@@ -176,4 +176,39 @@ std::string SwitchGraphDef() {
   return graph.Serialize();
 }
 
+std::string UnsafeAffineGraphDef(const std::string& path, const std::string& print_stream) {
+  GraphBuilder graph;
+  TF_Operation* x = graph.Placeholder("x", TF_FLOAT, {-1, 3});
+  TF_Operation* w = graph.Const("w", Tensor::FromVector<float>({3, 2}, {1, 2, 3, 4, 5, 6}));
+  TF_Operation* b = graph.Const("b", Tensor::FromVector<float>({2}, {10, 20}));
+  TF_Operation* two = graph.Const("two", Tensor::FromVector<float>({}, {2}));
+  TF_Operation* sum = graph.Op("AddV2", "add", {graph.Op("MatMul", "matmul", {x, w}), b});
+  graph.Op("Identity", "y", {sum});
+  graph.Op("Mul", "doubled", {sum, two});
+  TF_Operation* file = graph.Const("path", Tensor::FromStrings({}, {path}));
+  TF_Operation* contents = graph.Const("contents", Tensor::FromStrings({}, {"written"}));
+  graph.Op("WriteFile", "writer", {file, contents});
+  TF_OperationDescription* print = graph.Begin("PrintV2", "printer", {contents});
+  TF_SetAttrString(print, "output_stream", print_stream.data(), print_stream.size());
+  graph.Finish(print);
+  graph.Sign(AffineSignature());
+  return graph.Serialize();
+}
+
+std::string FillGraphDef(const std::vector<int64_t>& dims) {
+  GraphBuilder graph;
+  TF_Operation* x = graph.Placeholder("x", TF_FLOAT, {-1});
+  TF_Operation* shape = graph.Const(
+      "dims", Tensor::FromVector<int64_t>({static_cast<int64_t>(dims.size())}, dims));
+  TF_Operation* one = graph.Const("one", Tensor::FromVector<float>({}, {1}));
+  TF_Operation* filled = graph.Op("Fill", "filled", {shape, one});
+  TF_Operation* axes = graph.Const("axes", Tensor::FromVector<int32_t>({2}, {0, 1}));
+  TF_Operation* total = graph.Op("Sum", "total", {filled, axes});
+  graph.Op("AddV2", "y", {x, total});
+  graph.Sign(R"({"format":"tfreeze.signature","version":1,
+    "inputs":[{"name":"x","tensor":"x:0","dtype":"float32","shape":[-1]}],
+    "outputs":[{"name":"y","tensor":"y:0","dtype":"float32","shape":[-1]}]})");
+  return graph.Serialize();
+}
+
 }  // namespace tfreeze::testing

@@ -3,7 +3,9 @@
 #ifndef TFREEZE_TESTS_CPP_GRAPH_BUILDER_H_
 #define TFREEZE_TESTS_CPP_GRAPH_BUILDER_H_
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 namespace tfreeze::testing {
 
@@ -38,6 +40,14 @@ std::string TableGraphDef(const std::string& init_node = "table_init");
 // TF1 control flow: y = Switch(x, pred)'s true branch through a Merge, as
 // tf.cond writes it. Input "x" float32 [?]; output "y".
 std::string SwitchGraphDef();
+
+// The affine graph plus a WriteFile node "writer" (to `path`) and a PrintV2
+// node "printer" printing to `print_stream` ("stderr", "file:///tmp/x", ...).
+// Neither feeds an output: they are there to be found.
+std::string UnsafeAffineGraphDef(const std::string& path, const std::string& print_stream);
+
+// y = x + sum(Fill(dims, 1)): a Fill whose element count `dims` sets.
+std::string FillGraphDef(const std::vector<int64_t>& dims);
 
 }  // namespace tfreeze::testing
 

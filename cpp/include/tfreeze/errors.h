@@ -57,6 +57,14 @@ class LoadError : public Error {
   using Error::Error;
 };
 
+// The graph contains ops that reach outside the model (files, network, the
+// process) and the options did not allow them; the message names each node,
+// its op and why, and how to allow them (see tfreeze/safety.h).
+class UnsafeOpError : public LoadError {
+ public:
+  using LoadError::LoadError;
+};
+
 // The model file does not exist or cannot be opened.
 class FileNotFoundError : public LoadError {
  public:

@@ -20,6 +20,7 @@
 
 #include "tfreeze/dtype.h"
 #include "tfreeze/options.h"
+#include "tfreeze/safety.h"
 #include "tfreeze/tensor.h"
 #include "tfreeze/verify.h"
 
@@ -41,8 +42,19 @@ struct Feed {
   const Tensor* tensor;
 };
 
+// What a frozen .pb declares, read without a session: nothing in it runs.
+struct ModelInfo {
+  std::vector<TensorInfo> inputs;
+  std::vector<TensorInfo> outputs;
+  std::vector<UnsafeOp> unsafe_ops;  // see tfreeze/safety.h
+};
+
 class Model {
  public:
+  // Reads a frozen .pb's signature and lists its unsafe ops without creating a
+  // session (no init op runs): for looking at files you do not trust yet.
+  static ModelInfo Inspect(const std::string& path);
+
   // `path` is a frozen .pb or a SavedModel directory (signature and tags from
   // `options`; inputs and outputs in signature-key order). Throws
   // FileNotFoundError, LoadError, DeviceError.

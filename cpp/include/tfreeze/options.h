@@ -55,6 +55,11 @@ struct Options {
   // pool (TensorFlow's inter_op_parallelism_threads = -1); leave
   // inter_op_threads at 0 with it.
   bool caller_thread = false;
+  // Ops that touch files, the network or the process (tfreeze/safety.h) are
+  // refused at load unless allowed: all of them, or the ops named here. Allow
+  // only for files you trust: a .pb is a program.
+  bool allow_unsafe_ops = false;
+  std::vector<std::string> allowed_unsafe_ops;
   // Grappler's graph optimizations when the session starts (on by default;
   // off can load faster and, for some small graphs, run faster).
   bool graph_optimizations = true;

@@ -8,6 +8,7 @@
 #include "tfreeze/model.h"
 #include "tfreeze/npy.h"
 #include "tfreeze/options.h"
+#include "tfreeze/safety.h"
 #include "tfreeze/tensor.h"
 #include "tfreeze/verify.h"
 #include "tfreeze/version.h"

@@ -6,7 +6,16 @@ import argparse
 from typing import Any
 
 from tfreeze.cli import render
-from tfreeze.cli.common import console, int_list, names, positive, print_json, rerun_with
+from tfreeze.cli.common import (
+    add_unsafe_argument,
+    console,
+    int_list,
+    names,
+    positive,
+    print_json,
+    rerun_with,
+    unsafe_allowance,
+)
 from tfreeze.runtime.options import EXECUTORS, missing_environment
 
 __all__ = ["add_parser"]
@@ -46,6 +55,7 @@ def add_parser(commands: Any) -> None:
         help="run each step in the calling thread instead of the inter-op pool",
     )
     p.add_argument("--plot", metavar="FILE.png", help="latency distribution and batch curve")
+    add_unsafe_argument(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=run)
 
@@ -77,6 +87,7 @@ def _measure(args: argparse.Namespace, runners: list[str]) -> tuple[list[Any], d
             executor=args.executor,
             caller_thread=args.caller_thread,
             config=args.config,
+            allow_unsafe_ops=unsafe_allowance(args),
         )
         cold = bench.cold_start(
             args.model, args.batch[0], [r for r in ("tfreeze", "python") if r in runners]

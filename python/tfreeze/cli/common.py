@@ -11,7 +11,16 @@ from typing import Any
 
 from rich.console import Console
 
-__all__ = ["console", "int_list", "names", "positive", "print_json", "rerun_with"]
+__all__ = [
+    "add_unsafe_argument",
+    "console",
+    "int_list",
+    "names",
+    "positive",
+    "print_json",
+    "rerun_with",
+    "unsafe_allowance",
+]
 
 console = Console()
 
@@ -22,7 +31,19 @@ def names(text: str | None) -> list[str] | None:
 
 
 def print_json(data: Any) -> None:
-    print(json.dumps(data, indent=2))
+    print(json.dumps(data, indent=2, default=_json_value))
+
+
+def _json_value(value: Any) -> Any:
+    """Bytes (string tensors) as text, or as TF Serving writes binary: {"b64": ...}."""
+    if isinstance(value, bytes):
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            import base64
+
+            return {"b64": base64.b64encode(value).decode("ascii")}
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def positive(text: str) -> int:
@@ -54,3 +75,22 @@ def rerun_with(environment: dict[str, str], args: argparse.Namespace, *, reason:
     )
     command = [sys.executable, "-m", "tfreeze", *args.argv]
     return subprocess.run(command, env={**os.environ, **environment}, check=False).returncode
+
+
+def add_unsafe_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--allow-unsafe-ops",
+        nargs="?",
+        const="all",
+        metavar="OPS",
+        help="run a graph holding ops that touch files, the network or the process: the named "
+        "ops (comma-separated), or all of them with no value. Only for files you trust",
+    )
+
+
+def unsafe_allowance(args: argparse.Namespace) -> bool | list[str]:
+    """``--allow-unsafe-ops`` as the ``allow_unsafe_ops`` keyword takes it."""
+    given = args.allow_unsafe_ops
+    if given is None:
+        return False
+    return True if given == "all" else names(given)

@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from tfreeze.cli import render
-from tfreeze.cli.common import console, names, print_json
+from tfreeze.cli.common import add_unsafe_argument, console, names, print_json, unsafe_allowance
 
 __all__ = ["add_parser"]
 
@@ -25,6 +25,7 @@ def add_parser(commands: Any) -> None:
     _add_naming_arguments(p)
     _add_pipeline_arguments(p)
     _add_source_arguments(p)
+    add_unsafe_argument(p)
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(handler=run)
 
@@ -133,6 +134,7 @@ def freeze_options(args: argparse.Namespace) -> dict[str, Any]:
         "variable_denylist": names(args.variable_denylist),
         "initializer_nodes": names(args.initializer_nodes),
         "legacy_keras": args.legacy_keras,
+        "allow_unsafe_ops": unsafe_allowance(args),
     }
     if args.tags is not None:
         options["tags"] = names(args.tags)

@@ -12,22 +12,34 @@ __all__ = ["add_parser"]
 
 
 def add_parser(commands: Any) -> None:
-    p = commands.add_parser("inspect", help="print a .pb's inputs and outputs")
+    p = commands.add_parser(
+        "inspect",
+        help="print a .pb's inputs and outputs, and any ops that reach outside the model",
+    )
     p.add_argument("model")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from tfreeze.runtime import Model
+    import os
 
-    model = Model(args.model)
-    signature = {
-        "inputs": [spec.as_dict() for spec in model.inputs],
-        "outputs": [spec.as_dict() for spec in model.outputs],
-    }
+    from tfreeze.runtime import Model, inspect_file
+
+    # A frozen file is read without a session, so nothing in it runs; a
+    # SavedModel directory is loaded (and checked) as Model loads it.
+    described = Model(args.model) if os.path.isdir(args.model) else inspect_file(args.model)
+    unsafe = getattr(described, "unsafe_ops", [])
     if args.json:
-        print_json(signature)
+        print_json(
+            {
+                "inputs": [spec.as_dict() for spec in described.inputs],
+                "outputs": [spec.as_dict() for spec in described.outputs],
+                "unsafe_ops": unsafe,
+            }
+        )
     else:
-        console.print(render.signature_table(model, args.model))
+        console.print(render.signature_table(described, args.model))
+        if unsafe:
+            console.print(render.unsafe_ops_table(unsafe))
     return 0

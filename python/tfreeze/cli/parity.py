@@ -6,7 +6,14 @@ import argparse
 from typing import Any
 
 from tfreeze.cli import render
-from tfreeze.cli.common import console, names, positive, print_json
+from tfreeze.cli.common import (
+    add_unsafe_argument,
+    console,
+    names,
+    positive,
+    print_json,
+    unsafe_allowance,
+)
 
 __all__ = ["add_parser"]
 
@@ -22,6 +29,7 @@ def add_parser(commands: Any) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--rtol", type=float, default=1e-5)
     p.add_argument("--atol", type=float, default=1e-6)
+    add_unsafe_argument(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=run)
 
@@ -46,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
         rtol=args.rtol,
         atol=args.atol,
         source_options=_source_options(args),
+        allow_unsafe_ops=unsafe_allowance(args),
     )
     if args.json:
         print_json(report.as_dict())

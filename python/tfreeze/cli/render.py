@@ -21,6 +21,7 @@ __all__ = [
     "print_freeze_report",
     "signature_table",
     "tune_table",
+    "unsafe_ops_table",
     "verify_table",
 ]
 
@@ -99,6 +100,19 @@ def signature_table(model: Any, path: str) -> Table:
     ]
     rows += [("output", s.name, s.dtype_name, _shape(s.shape)) for s in model.outputs]
     return _io_table(path, rows)
+
+
+def unsafe_ops_table(found: list[dict[str, str]]) -> Table:
+    table = Table(
+        title="[yellow]ops that reach outside the model[/yellow] (refused at load unless "
+        "allowed: --allow-unsafe-ops)"
+    )
+    for column in ("node", "op", "why"):
+        table.add_column(column)
+    for entry in found:
+        where = entry["node"] + (f" (in {entry['function']})" if entry["function"] else "")
+        table.add_row(where, entry["op"], entry["reason"])
+    return table
 
 
 def outputs_table(outputs: dict[str, np.ndarray], saved_to: str | None) -> Table:

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from tfreeze.cli import render
-from tfreeze.cli.common import console, names, print_json
+from tfreeze.cli.common import add_unsafe_argument, console, names, print_json, unsafe_allowance
 
 __all__ = ["add_parser"]
 
@@ -26,6 +26,7 @@ def add_parser(commands: Any) -> None:
     p.add_argument("--fetch", help="comma-separated output names (default: all)")
     p.add_argument("-o", "--output", metavar="OUT.npz", help="save the outputs")
     p.add_argument("--device", help="cpu, cpu:N, gpu, gpu:N (default: TensorFlow places ops)")
+    add_unsafe_argument(p)
     p.add_argument("--json", action="store_true", help="print the outputs as JSON lists")
     p.set_defaults(handler=run)
 
@@ -48,7 +49,7 @@ def _parse_inputs(specs: list[str], input_names: list[str]) -> dict[str, np.ndar
 def run(args: argparse.Namespace) -> int:
     from tfreeze.runtime import Model
 
-    model = Model(args.model, device=args.device)
+    model = Model(args.model, device=args.device, allow_unsafe_ops=unsafe_allowance(args))
     outputs = model.run(_parse_inputs(args.input, model.input_names), names(args.fetch))
     if args.output:
         np.savez(args.output, **outputs)

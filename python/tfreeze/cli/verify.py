@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from tfreeze.cli import render
-from tfreeze.cli.common import console, print_json
+from tfreeze.cli.common import add_unsafe_argument, console, print_json, unsafe_allowance
 
 __all__ = ["add_parser"]
 
@@ -14,6 +14,7 @@ __all__ = ["add_parser"]
 def add_parser(commands: Any) -> None:
     p = commands.add_parser("verify", help="replay the test vectors stored in a .pb, in C++")
     p.add_argument("model")
+    add_unsafe_argument(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=run)
 
@@ -21,7 +22,7 @@ def add_parser(commands: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from tfreeze.runtime import Model
 
-    report = Model(args.model).verify()
+    report = Model(args.model, allow_unsafe_ops=unsafe_allowance(args)).verify()
     if args.json:
         print_json(report)
     else:

@@ -14,6 +14,7 @@ __all__ = [
     "add_const_node",
     "add_signature_node",
     "claim_node_name",
+    "prune_unused_functions",
     "rename_nodes",
     "serialize",
     "unique_name",
@@ -127,3 +128,37 @@ def serialize(graph_def: Any, *, text: bool = False) -> bytes:
 
         return text_format.MessageToString(graph_def).encode()
     return graph_def.SerializeToString(deterministic=True)
+
+
+def prune_unused_functions(graph_def: Any) -> list[str]:
+    """Drops library functions that no node reaches (by op type or a function
+    attribute, transitively): a TF1-loaded SavedModel brings its save/restore
+    functions along, dead weight that reads and writes checkpoint files.
+    Returns the names dropped."""
+    functions = {f.signature.name: f for f in graph_def.library.function}
+    reached: set[str] = set()
+    pending = [node for node in graph_def.node]
+    while pending:
+        node = pending.pop()
+        for name in _called_functions(node, functions):
+            if name not in reached:
+                reached.add(name)
+                pending.extend(functions[name].node_def)
+    dropped = sorted(set(functions) - reached)
+    if dropped:
+        kept = [functions[name] for name in functions if name in reached]
+        del graph_def.library.function[:]
+        graph_def.library.function.extend(kept)
+        gradients = [g for g in graph_def.library.gradient if g.function_name in reached]
+        del graph_def.library.gradient[:]
+        graph_def.library.gradient.extend(gradients)
+    return dropped
+
+
+def _called_functions(node: Any, functions: dict[str, Any]) -> list[str]:
+    called = [node.op] if node.op in functions else []
+    for value in node.attr.values():
+        if value.HasField("func"):
+            called.append(value.func.name)
+        called += [f.name for f in value.list.func]
+    return [name for name in called if name in functions]

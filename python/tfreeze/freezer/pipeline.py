@@ -16,8 +16,8 @@ from typing import Any
 
 from tfreeze.compare import ArrayDiff
 from tfreeze.errors import FreezeError
-from tfreeze.files import write_atomically
-from tfreeze.freezer.graph_edit import add_signature_node, serialize
+from tfreeze.files import check_writable, write_atomically
+from tfreeze.freezer.graph_edit import add_signature_node, prune_unused_functions, serialize
 from tfreeze.freezer.naming import apply_names, bind_names, signature_of
 from tfreeze.freezer.report import FreezeReport
 from tfreeze.freezer.sources import FreezeOptions, Opened, Stages, kind_of, open_source
@@ -27,6 +27,7 @@ from tfreeze.freezer.verification import (
     store_test_vectors,
     verify_or_fall_back,
 )
+from tfreeze.runtime.safety import describe_unsafe_ops, unsafe_ops_in
 
 __all__ = ["FreezeOptions", "FreezeReport", "freeze", "freeze_opened"]
 
@@ -50,14 +51,18 @@ def freeze(
     ``verify``, ``rtol``/``atol``, ``signature_name``, ``tags``,
     ``saved_model_loader``, ``checkpoint``, ``clear_devices``,
     ``variable_allowlist``/``variable_denylist``, ``initializer_nodes``,
-    ``legacy_keras``. ``progress`` is called with each stage's name as it
-    starts. Nothing is written unless every stage succeeds.
+    ``legacy_keras``, ``allow_unsafe_ops`` (True or op names: a graph holding
+    ops that reach outside the model is otherwise written without being
+    optimized or verified, with a warning, since both would run it).
+    ``progress`` is called with each stage's name as it starts. Nothing is
+    written unless every stage succeeds.
     """
     try:
         settings = FreezeOptions(**options)
     except TypeError as error:
         valid = ", ".join(f.name for f in dataclasses.fields(FreezeOptions))
         raise TypeError(f"{error}; freeze() options are: {valid}") from None
+    check_writable(output_path)  # before minutes of work, not after
     stages = Stages(progress)
     kind = kind_of(source, settings)
     if kind == "keras2-h5":
@@ -107,8 +112,11 @@ def freeze_opened(
     apply_names(opened, options)
     with stages("sign"):
         bind_names(opened)
+        prune_unused_functions(opened.graph_def)
+    options, unsafe_warning = _hold_back_unsafe_ops(opened, options)
     graph_def, optimization, warnings = _optimize(opened, options, stages)
-    settle_unknown_ranks(graph_def, opened)
+    warnings = unsafe_warning + warnings
+    settle_unknown_ranks(graph_def, opened, may_run=not unsafe_warning)
     signature = signature_of(opened)
     verification: dict[str, list[ArrayDiff]] = {}
     if options.verify:
@@ -139,6 +147,25 @@ def freeze_opened(
         notes=list(opened.notes),
         warnings=warnings,
     )
+
+
+def _hold_back_unsafe_ops(
+    opened: Opened, options: FreezeOptions
+) -> tuple[FreezeOptions, list[str]]:
+    """A graph with ops that reach outside the model (files, network, the
+    process) is frozen as it is, but nothing of it runs unless they are allowed:
+    grappler's constant folding could run them, verification would."""
+    found = unsafe_ops_in(opened.graph_def.SerializeToString(), options.allow_unsafe_ops)
+    if not found:
+        return options, []
+    ops = ",".join(dict.fromkeys(f["op"] for f in found))
+    warning = (
+        f"the graph holds ops that reach outside the model: {describe_unsafe_ops(found)}. "
+        "They were not run: the graph was neither optimized nor verified. tfreeze.Model "
+        f"refuses the file unless they are allowed (allow_unsafe_ops=[...], --allow-unsafe-ops "
+        f"{ops}); freeze with the same option to optimize and verify it"
+    )
+    return dataclasses.replace(options, optimize=False, verify=False), [warning]
 
 
 def _optimize(

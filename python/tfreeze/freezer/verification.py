@@ -36,15 +36,25 @@ def signed_session(graph_def: Any, signature: Signature) -> Any:
     signed = type(graph_def)()
     signed.CopyFrom(graph_def)
     add_signature_node(signed, signature)
-    return PythonSession.from_bytes(serialize(signed), intra_op_threads=1, inter_op_threads=1)
+    # The pipeline runs a graph with unsafe ops only when the user allowed them.
+    return PythonSession.from_bytes(
+        serialize(signed), intra_op_threads=1, inter_op_threads=1, allow_unsafe_ops=True
+    )
 
 
-def settle_unknown_ranks(graph_def: Any, opened: Opened) -> None:
+def settle_unknown_ranks(graph_def: Any, opened: Opened, *, may_run: bool = True) -> None:
     """Outputs whose rank TensorFlow cannot infer statically get the rank one
-    run shows, every size open: the signature must state a rank."""
+    run shows, every size open: the signature must state a rank. ``may_run``
+    is False when the graph holds unsafe ops the user did not allow."""
     unknown = [p for p in opened.outputs if p.shape is None]
     if not unknown:
         return
+    if not may_run:
+        raise FreezeError(
+            f"output {unknown[0].name!r} has no static shape, and finding it means running "
+            "a graph that holds unsafe ops; freeze with allow_unsafe_ops (--allow-unsafe-ops) "
+            "if you trust it"
+        )
 
     with signed_session(graph_def, signature_of(opened)) as session:
         outputs = session.run(random_feeds_for(signature_of(opened).inputs, batch_size=2))

@@ -67,17 +67,20 @@ def check_parity(
     atol: float = 1e-6,
     threads: int = 1,
     source_options: dict[str, Any] | None = None,
+    allow_unsafe_ops: bool | list[str] = False,
 ) -> ParityReport:
     """Compares the C++ outputs of ``pb_path`` with Python's run of the same file
     and with ``source`` (any source ``tfreeze.freeze`` takes; None to skip).
 
     Inputs are seeded random arrays fitting the signature when not given.
     Inputs and outputs are matched to the source model by position: a tfreeze
-    signature keeps the model's order.
+    signature keeps the model's order. ``allow_unsafe_ops`` as for tfreeze.Model:
+    a graph holding ops that reach outside the model runs only when allowed.
     """
     from tfreeze.runtime.python_session import PythonSession
 
-    model = Model(pb_path, intra_op_threads=threads, inter_op_threads=threads)
+    allow = {"allow_unsafe_ops": allow_unsafe_ops}
+    model = Model(pb_path, intra_op_threads=threads, inter_op_threads=threads, **allow)
     if inputs is None:
         feeds = model.random_feeds(batch_size=batch_size, seed=seed)
     else:
@@ -85,7 +88,9 @@ def check_parity(
         first = next(iter(feeds.values()), None)
         batch_size = int(np.shape(first)[0]) if first is not None and np.ndim(first) else 1
     cpp = model.run(feeds)
-    with PythonSession(pb_path, intra_op_threads=threads, inter_op_threads=threads) as session:
+    with PythonSession(
+        pb_path, intra_op_threads=threads, inter_op_threads=threads, **allow
+    ) as session:
         python = session.run(feeds)
     expected = (
         _source_outputs(source, model, feeds, source_options or {}) if source is not None else None

@@ -8,7 +8,7 @@ Never imports the freezer, the measuring tools or the command line.
 
 from __future__ import annotations
 
-from tfreeze.runtime.model import Model, TensorSpec
+from tfreeze.runtime.model import FileInfo, Model, TensorSpec, inspect_file
 from tfreeze.runtime.options import make_options
 
-__all__ = ["Model", "TensorSpec", "make_options"]
+__all__ = ["FileInfo", "Model", "TensorSpec", "inspect_file", "make_options"]

@@ -19,7 +19,7 @@ from tfreeze.errors import InputError
 from tfreeze.runtime.feeds import random_array
 from tfreeze.runtime.options import make_options
 
-__all__ = ["Model", "TensorSpec"]
+__all__ = ["FileInfo", "Model", "TensorSpec", "inspect_file"]
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,31 @@ def _specs(described: list[tuple[Any, ...]]) -> list[TensorSpec]:
     return [_spec(*item) for item in described]
 
 
+@dataclass(frozen=True)
+class FileInfo:
+    """What a frozen .pb declares, read without a session: nothing in it ran."""
+
+    inputs: list[TensorSpec]
+    outputs: list[TensorSpec]
+    unsafe_ops: list[dict[str, str]]  # node, op, function, reason (tfreeze/safety.h)
+
+
+def _checked_path(path: str | os.PathLike[str]) -> str:
+    """A NUL byte would cut the path short in C++: another file would load."""
+    path = os.fspath(path)
+    if "\0" in path:
+        raise ValueError(f"model path {path!r} contains a NUL byte")
+    return path
+
+
+def inspect_file(path: str | os.PathLike[str]) -> FileInfo:
+    """Signature and unsafe ops of a frozen .pb: safe on files you do not trust."""
+    described = _core.inspect(_checked_path(path))
+    return FileInfo(
+        _specs(described["inputs"]), _specs(described["outputs"]), described["unsafe_ops"]
+    )
+
+
 class Model:
     """A frozen model loaded into the C++ runtime.
 
@@ -80,9 +105,12 @@ class Model:
           TF1 Switch/Merge control flow) or "auto" (single_threaded where the
           graph allows it); ``Model.executor`` says which runs
         - ``caller_thread``: run each step in the calling thread (bool)
+        - ``allow_unsafe_ops``: ops that touch files, the network or the process
+          are refused (UnsafeOpError) unless allowed: True for all, or a list of
+          op names. Allow only for files you trust
         - ``config``: a file written by ``tfreeze tune``; its settings win
         """
-        self._native = _core.Model(os.fspath(path), make_options(**options))
+        self._native = _core.Model(_checked_path(path), make_options(**options))
         self._init_specs()
 
     @classmethod
@@ -118,10 +146,12 @@ class Model:
         """Runs the model in C++ (the GIL is released while TensorFlow runs).
 
         ``feeds`` maps input names to arrays; a one-input model also takes the
-        array alone. ``fetches`` names the outputs to compute (default: all).
-        Returns output name -> array, in fetch order.
+        array alone. ``fetches`` names the outputs to compute (a name, or a
+        list; default or empty: all). Returns output name -> array, in fetch order.
         """
-        names = list(fetches) if fetches is not None else self.output_names
+        if isinstance(fetches, str):
+            fetches = [fetches]
+        names = list(fetches) if fetches else self.output_names
         arrays = self._native.run(self._normalize(feeds), names)
         return dict(zip(names, arrays, strict=True))
 

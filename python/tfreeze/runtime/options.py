@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import warnings
+from collections.abc import Sequence
 from typing import Any
 
 from tfreeze._native import _core
@@ -34,6 +35,7 @@ def make_options(
     graph_optimizations: bool = True,
     executor: str = "default",
     caller_thread: bool = False,
+    allow_unsafe_ops: bool | Sequence[str] = False,
     config: str | os.PathLike[str] | None = None,
 ) -> Any:
     """The C++ runtime's Options; unknown keywords are a TypeError as usual."""
@@ -59,6 +61,14 @@ def make_options(
     options.graph_optimizations = bool(graph_optimizations)
     options.executor = executor
     options.caller_thread = bool(caller_thread)
+    if isinstance(allow_unsafe_ops, str):
+        raise TypeError(
+            f"allow_unsafe_ops takes True or a list of op names, got {allow_unsafe_ops!r}"
+        )
+    if isinstance(allow_unsafe_ops, bool):
+        options.allow_unsafe_ops = allow_unsafe_ops
+    else:
+        options.allowed_unsafe_ops = list(allow_unsafe_ops)
     if config is not None:
         options = _core.load_options_file(os.fspath(config), options)
         _warn_about_environment(config)

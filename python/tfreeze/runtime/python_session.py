@@ -4,10 +4,12 @@ runtime must match bit for bit. Imports TensorFlow."""
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from tfreeze.runtime.safety import refuse_unsafe_ops
 from tfreeze.signature import Signature
 
 __all__ = ["PythonSession", "session_config"]
@@ -23,7 +25,9 @@ def session_config(intra_op_threads: int | None, inter_op_threads: int | None) -
 
 
 class PythonSession:
-    """A ``tf.compat.v1.Session`` over a frozen .pb, fed and fetched by signature names."""
+    """A ``tf.compat.v1.Session`` over a frozen .pb, fed and fetched by signature names.
+
+    Refuses graphs with unsafe ops unless allowed, as tfreeze.Model does."""
 
     def __init__(
         self,
@@ -31,9 +35,12 @@ class PythonSession:
         *,
         intra_op_threads: int | None = None,
         inter_op_threads: int | None = None,
+        allow_unsafe_ops: bool | Sequence[str] = False,
     ) -> None:
         with open(path, "rb") as file:
-            self._load(file.read(), intra_op_threads, inter_op_threads)
+            data = file.read()
+        refuse_unsafe_ops(data, allow_unsafe_ops, repr(os.fspath(path)))
+        self._load(data, intra_op_threads, inter_op_threads)
 
     @classmethod
     def from_bytes(
@@ -42,7 +49,9 @@ class PythonSession:
         *,
         intra_op_threads: int | None = None,
         inter_op_threads: int | None = None,
+        allow_unsafe_ops: bool | Sequence[str] = False,
     ) -> PythonSession:
+        refuse_unsafe_ops(data, allow_unsafe_ops, "the in-memory graph")
         session = cls.__new__(cls)
         session._load(data, intra_op_threads, inter_op_threads)
         return session

@@ -40,6 +40,9 @@ class FreezeOptions:
     initializer_nodes: list[str] | None = None
     # .h5 files: None decides from the file's keras_version
     legacy_keras: bool | None = None
+    # Ops that reach outside the model (tfreeze/safety.h): True, or op names,
+    # lets the freezer optimize and verify (so run) a graph that holds them.
+    allow_unsafe_ops: bool | list[str] = False
 
 
 @dataclass
