@@ -83,3 +83,40 @@ def test_json_output_writes_binary_strings_as_tf_serving_does(capsys):
 
     print_json({"out": [b"text", b"\xff\xfe"]})
     assert json.loads(capsys.readouterr().out) == {"out": ["text", {"b64": "//4="}]}
+
+
+@pytest.fixture
+def without(monkeypatch):
+    """Makes optional packages look uninstalled."""
+    import importlib.util
+
+    real = importlib.util.find_spec
+
+    def hide(*modules: str) -> None:
+        monkeypatch.setattr(
+            importlib.util,
+            "find_spec",
+            lambda name, *a: None if name in modules else real(name, *a),
+        )
+
+    return hide
+
+
+def test_demo_without_scikit_learn_is_one_line(without, capsys):
+    from tfreeze import cli
+
+    without("sklearn")
+    assert cli.main(["demo"]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("tfreeze demo: error: the demo (its digits data ship in scikit-learn)")
+    assert 'pip install ".[test]"' in error
+
+
+def test_bench_plot_without_matplotlib_fails_before_timing(without, frozen, capsys, monkeypatch):
+    from tfreeze import cli
+    from tfreeze.measure import bench
+
+    monkeypatch.setattr(bench, "run_bench", lambda *a, **k: pytest.fail("timed before failing"))
+    without("matplotlib")
+    assert cli.main(["bench", str(frozen("mlp").path), "--plot", "x.png"]) == 2
+    assert "--plot needs matplotlib" in capsys.readouterr().err

@@ -202,3 +202,23 @@ def test_inputs_of_unknown_rank_take_a_stated_shape(tmp_path, capsys):
         model.run({"x": np.zeros((2, 5), np.float32)})
     with pytest.raises(tfreeze.FreezeError, match="input_shapes names z; the inputs are: x"):
         tfreeze.freeze(str(source), tmp_path / "n.pb", input_shapes={"z": [1]})
+
+
+def test_a_classic_keep_prob_placeholder_is_stated_a_scalar_from_the_cli(tmp_path):
+    graph = tf.Graph()
+    with graph.as_default():
+        x = tf.compat.v1.placeholder(tf.float32, [None, 4], name="x")
+        keep_prob = tf.compat.v1.placeholder(tf.float32, name="keep_prob")  # no shape, as in TF1
+        tf.identity(x * keep_prob, name="y")
+    source = tmp_path / "dropout.pb"
+    source.write_bytes(graph.as_graph_def().SerializeToString())
+    with pytest.raises(tfreeze.FreezeError, match="a scalar such as keep_prob is .*keep_prob=\\)"):
+        tfreeze.freeze(str(source), tmp_path / "m.pb", output_names=["y"])
+    out = tmp_path / "m.pb"
+    command = ["freeze", str(source), "-o", str(out), "--output-names", "y"]
+    assert cli.main([*command, "--input-shape", "keep_prob="]) == 0
+    model = tfreeze.Model(out)
+    assert {s.name: s.shape for s in model.inputs} == {"x": (None, 4), "keep_prob": ()}
+    value = np.ones((2, 4), np.float32)
+    out_y = model.run({"x": value, "keep_prob": np.float32(0.5)})["y"]
+    np.testing.assert_array_equal(out_y, value * 0.5)

@@ -84,3 +84,23 @@ def test_compare_arrays_reports_shape_mismatch_and_nan():
     close = compare_arrays(np.array([1.0, 2.0]), np.array([1.0, 2.0 + 1e-7]), rtol=RTOL, atol=ATOL)
     assert close.within_tolerance and not close.bit_exact
     assert close.max_abs == pytest.approx(1e-7)
+
+
+def test_string_outputs_are_bit_exact_when_their_bytes_agree(tmp_path):
+    """Object arrays hold pointers: parity compares the strings themselves."""
+    import tensorflow as tf
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="words")])
+    def shout(words):
+        return {"upper": tf.strings.upper(words)}
+
+    path = tmp_path / "shout.pb"
+    tfreeze.freeze(shout, str(path))
+    report = check_parity(shout, path)
+    assert report.passed, report.as_dict()
+    (output,) = report.outputs
+    assert output.cpp_vs_python.bit_exact and output.cpp_vs_source.within_tolerance
+    differs = compare_arrays(
+        np.array([b"A", b"B"], dtype=object), np.array([b"A", b"C"], dtype=object), rtol=0, atol=0
+    )
+    assert not differs.bit_exact and not differs.within_tolerance

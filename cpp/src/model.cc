@@ -134,7 +134,7 @@ void CheckDevice(TF_Session* session, const std::string& requested, const std::s
                     "device \"" + requested + "\" is not available; this TensorFlow has: " +
                         available +
                         (device.find("GPU") != std::string::npos
-                             ? " (GPUs need the CUDA build: pip install \"tfreeze[gpu]\")"
+                             ? " (GPUs need TensorFlow's CUDA build: see README, Installing)"
                              : ""));
 }
 

@@ -88,19 +88,21 @@ def compare_arrays(
             max_ulp=_INF,
             **shapes,
         )
-    bit_exact = actual.dtype == expected.dtype and actual.tobytes() == expected.tobytes()
     if not (_numeric(actual) and _numeric(expected)):
+        # Strings: object arrays hold pointers, so compare the elements, which
+        # are bytes and compare exactly.
         equal = bool(np.array_equal(actual, expected))
         gap = 0.0 if equal else _INF
         return ArrayDiff(
             shape_ok=True,
-            bit_exact=bit_exact,
+            bit_exact=equal and actual.dtype == expected.dtype,
             max_abs=gap,
             max_rel=gap,
             within_tolerance=equal,
             max_ulp=gap,
             **shapes,
         )
+    bit_exact = actual.dtype == expected.dtype and actual.tobytes() == expected.tobytes()
     a = actual.astype(np.float64)
     e = expected.astype(np.float64)
     nan_mismatch = bool(np.any(np.isnan(a) != np.isnan(e)))

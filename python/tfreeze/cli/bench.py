@@ -13,6 +13,7 @@ from tfreeze.cli.common import (
     names,
     positive,
     print_json,
+    require_modules,
     rerun_with,
     unsafe_allowance,
 )
@@ -98,6 +99,8 @@ def _measure(args: argparse.Namespace, runners: list[str]) -> tuple[list[Any], d
 def run(args: argparse.Namespace) -> int:
     from tfreeze.measure import bench
 
+    if args.plot:
+        require_modules({"matplotlib": "bench"}, purpose="--plot")
     if args.config and (environment := missing_environment(args.config)):
         # TensorFlow reads these once, when it loads: only a new process can apply them.
         return rerun_with(environment, args, reason=f"tuned in {args.config}")

@@ -18,6 +18,7 @@ __all__ = [
     "names",
     "positive",
     "print_json",
+    "require_modules",
     "rerun_with",
     "unsafe_allowance",
 ]
@@ -94,3 +95,20 @@ def unsafe_allowance(args: argparse.Namespace) -> bool | list[str]:
     if given is None:
         return False
     return True if given == "all" else names(given)
+
+
+def require_modules(modules: dict[str, str], *, purpose: str) -> None:
+    """Fails at once, in one line, when an optional package is missing: not
+    after minutes of work, not with a traceback. ``modules``: import name ->
+    the extra (pyproject.toml) that brings it."""
+    import importlib.util
+
+    missing = {
+        name: extra for name, extra in modules.items() if importlib.util.find_spec(name) is None
+    }
+    if missing:
+        extras = ",".join(dict.fromkeys(missing.values()))
+        raise ValueError(
+            f"{purpose} needs {' and '.join(missing)}: pip install {' '.join(missing)} (or, from "
+            f'the tfreeze checkout, pip install ".[{extras}]")'
+        )

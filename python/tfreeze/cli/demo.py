@@ -15,7 +15,7 @@ import numpy as np
 from rich.console import Console
 
 from tfreeze.cli import render as reports
-from tfreeze.cli.common import console, positive
+from tfreeze.cli.common import console, positive, require_modules
 from tfreeze.examples.digits import train_digits_cnn
 
 __all__ = ["add_parser", "run_demo"]
@@ -32,6 +32,7 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    require_modules({"sklearn": "test"}, purpose="the demo (its digits data ship in scikit-learn)")
     return run_demo(console, workdir=args.workdir, epochs=args.epochs, threads=args.threads)
 
 

@@ -37,7 +37,8 @@ def _add_naming_arguments(p: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="NAME=?,224,224,3",
-        help="shape of an input whose rank the graph leaves unknown (repeat per input)",
+        help="shape of an input whose rank the graph leaves unknown (repeat per input); "
+        "NAME= for a scalar such as keep_prob",
     )
     p.add_argument(
         "--output-names",
@@ -107,10 +108,12 @@ def _shapes(specs: list[str]) -> dict[str, list[int]] | None:
         try:
             if not sep:
                 raise ValueError
-            shapes[name] = [-1 if d.strip() in ("?", "-1") else int(d) for d in dims.split(",")]
+            # NAME= (nothing after it) is a scalar: keep_prob, is_training.
+            parts = dims.split(",") if dims.strip() else []
+            shapes[name] = [-1 if d.strip() in ("?", "-1") else int(d) for d in parts]
         except ValueError:
             raise ValueError(
-                f"--input-shape {spec!r} is not NAME=DIM,DIM,... (? for open)"
+                f"--input-shape {spec!r} is not NAME=DIM,DIM,... (? for open; NAME= for a scalar)"
             ) from None
     return shapes or None
 

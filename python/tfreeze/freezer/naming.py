@@ -74,7 +74,8 @@ def _apply_input_shapes(opened: Opened, shapes: dict[str, list[int]]) -> None:
             raise FreezeError(
                 f"input {port.name!r} has unknown rank; state it with input_shapes="
                 f'{{"{port.name}": [-1, ...]}} / --input-shape {port.name}=?,... (? or -1 '
-                "for open dimensions) so feeds can be checked"
+                f"for open dimensions; a scalar such as keep_prob is [] / "
+                f"--input-shape {port.name}=) so feeds can be checked"
             )
 
 

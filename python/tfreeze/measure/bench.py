@@ -62,7 +62,8 @@ def _check_runners(runners: Iterable[str], source: Any) -> list[str]:
         if missing:
             raise ValueError(
                 f"comparing with onnxruntime needs {' and '.join(missing)}: "
-                'pip install "tfreeze[bench]"'
+                f"pip install {' '.join(missing)} (or, from the tfreeze checkout, "
+                'pip install ".[bench]")'
             )
     return chosen
 
