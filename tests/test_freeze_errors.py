@@ -222,3 +222,55 @@ def test_a_classic_keep_prob_placeholder_is_stated_a_scalar_from_the_cli(tmp_pat
     value = np.ones((2, 4), np.float32)
     out_y = model.run({"x": value, "keep_prob": np.float32(0.5)})["y"]
     np.testing.assert_array_equal(out_y, value * 0.5)
+
+
+def classic_training_graph(path) -> None:
+    """TF1 as the old recipes wrote it: keep_prob of unknown rank feeding dropout,
+    an is_training flag choosing between two branches with tf.cond (v1)."""
+    graph = tf.Graph()
+    tf.compat.v1.disable_control_flow_v2()
+    try:
+        with graph.as_default():
+            x = tf.compat.v1.placeholder(tf.float32, [None, 4], name="x")
+            keep_prob = tf.compat.v1.placeholder(tf.float32, name="keep_prob")
+            training = tf.compat.v1.placeholder(tf.bool, name="is_training")
+            w = tf.constant(np.arange(8, dtype=np.float32).reshape(4, 2) / 8, name="w")
+            hidden = tf.compat.v1.nn.dropout(tf.matmul(x, w), keep_prob=keep_prob)
+            scaled = tf.compat.v1.cond(training, lambda: hidden * 0.5, lambda: hidden + 1.0)
+            tf.nn.softmax(scaled, name="prob")
+    finally:
+        tf.compat.v1.enable_control_flow_v2()
+    path.write_bytes(graph.as_graph_def().SerializeToString())
+
+
+def test_classic_flags_are_fixed_at_freeze_time(tmp_path):
+    source = tmp_path / "classic.pb"
+    classic_training_graph(source)
+    out = tmp_path / "m.pb"
+    command = ["freeze", str(source), "-o", str(out), "--output-names", "prob"]
+    assert (
+        cli.main([*command, "--input-value", "keep_prob=1.0", "--input-value", "is_training=false"])
+        == 0
+    )
+    model = tfreeze.Model(out, executor="auto")
+    assert model.input_names == ["x"]
+    x = np.arange(8, dtype=np.float32).reshape(2, 4)
+    logits = x @ (np.arange(8, dtype=np.float32).reshape(4, 2) / 8) + 1.0
+    expected = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(model.run({"x": x})["prob"], expected, rtol=1e-6)
+    assert all(model.verify()["passed"] for _ in range(3))  # stored cases replay the same
+    # The flag's branch folded away: nothing left that only the default executor runs.
+    assert model.executor == "single_threaded"
+    with pytest.raises(
+        tfreeze.FreezeError, match="input 'is_training' is bool; give true or false"
+    ):
+        tfreeze.freeze(
+            str(source),
+            tmp_path / "n.pb",
+            output_names=["prob"],
+            input_values={"keep_prob": 1.0, "is_training": "maybe"},
+        )
+    with pytest.raises(tfreeze.FreezeError, match="input_values names drop; the inputs are: x, "):
+        tfreeze.freeze(
+            str(source), tmp_path / "n.pb", output_names=["prob"], input_values={"drop": 1.0}
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 from typing import Any
 
 from tfreeze.cli import render
@@ -39,6 +40,14 @@ def _add_naming_arguments(p: argparse.ArgumentParser) -> None:
         metavar="NAME=?,224,224,3",
         help="shape of an input whose rank the graph leaves unknown (repeat per input); "
         "NAME= for a scalar such as keep_prob",
+    )
+    p.add_argument(
+        "--input-value",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="fix an input to a value at freeze time, as freeze_graph users fixed keep_prob=1.0 "
+        "or is_training=false: it becomes a constant and training branches fold away (repeat)",
     )
     p.add_argument(
         "--output-names",
@@ -118,11 +127,26 @@ def _shapes(specs: list[str]) -> dict[str, list[int]] | None:
     return shapes or None
 
 
+def _values(specs: list[str]) -> dict[str, Any] | None:
+    """``keep_prob=1.0`` -> {"keep_prob": 1.0}; true/false stay text for bool inputs."""
+    values: dict[str, Any] = {}
+    for spec in specs:
+        name, sep, text = spec.partition("=")
+        if not sep or not name or not text:
+            raise ValueError(f"--input-value {spec!r} is not NAME=VALUE (e.g. keep_prob=1.0)")
+        try:
+            values[name] = json.loads(text)
+        except ValueError:
+            values[name] = text  # true/false/True/False, or a string input's value
+    return values or None
+
+
 def freeze_options(args: argparse.Namespace) -> dict[str, Any]:
     """The keyword options of ``tfreeze.freeze`` that the flags give."""
     options: dict[str, Any] = {
         "input_names": names(args.input_names),
         "input_shapes": _shapes(args.input_shape),
+        "input_values": _values(args.input_value),
         "output_names": names(args.output_names),
         "keep_control_flow": args.keep_control_flow,
         "optimize": args.optimize,

@@ -12,6 +12,7 @@ from typing import Any
 
 from tfreeze._version import __version__
 from tfreeze.errors import FreezeError
+from tfreeze.freezer.fixed_inputs import fix_inputs
 from tfreeze.freezer.graph_edit import claim_node_name
 from tfreeze.freezer.sources import FreezeOptions, Opened
 from tfreeze.signature import SIGNATURE_NODE, IOEntry, Signature, is_valid_node_name
@@ -42,6 +43,7 @@ def apply_names(opened: Opened, options: FreezeOptions) -> None:
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
         raise FreezeError(f"input and output names must be unique; repeated: {', '.join(repeated)}")
+    fix_inputs(opened, options.input_values or {})
     _apply_input_shapes(opened, options.input_shapes or {})
 
 

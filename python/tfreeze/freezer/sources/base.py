@@ -22,6 +22,9 @@ class FreezeOptions:
     input_names: list[str] | None = None
     # {input: shape} for inputs of unknown rank (old TF1 Placeholders); -1 = open
     input_shapes: dict[str, list[int]] | None = None
+    # {input: value} fixed at freeze time (keep_prob=1.0, is_training=False): the
+    # input becomes a constant and leaves the signature
+    input_values: dict[str, Any] | None = None
     output_names: list[str] | None = None
     keep_control_flow: bool = False
     optimize: bool = True
