@@ -71,6 +71,17 @@ class GraphBuilder {
   internal::GraphPtr graph_;
 };
 
+// The affine graph's nodes: x, w, b, two, matmul, add, y, doubled.
+void AddAffineNodes(GraphBuilder& graph) {
+  TF_Operation* x = graph.Placeholder("x", TF_FLOAT, {-1, 3});
+  TF_Operation* w = graph.Const("w", Tensor::FromVector<float>({3, 2}, {1, 2, 3, 4, 5, 6}));
+  TF_Operation* b = graph.Const("b", Tensor::FromVector<float>({2}, {10, 20}));
+  TF_Operation* two = graph.Const("two", Tensor::FromVector<float>({}, {2}));
+  TF_Operation* sum = graph.Op("AddV2", "add", {graph.Op("MatMul", "matmul", {x, w}), b});
+  graph.Op("Identity", "y", {sum});
+  graph.Op("Mul", "doubled", {sum, two});
+}
+
 }  // namespace
 
 std::string AffineSignature() {
@@ -83,14 +94,7 @@ std::string AffineSignature() {
 
 std::string AffineGraphDefWithSignature(const std::string& signature) {
   GraphBuilder graph;
-  TF_Operation* x = graph.Placeholder("x", TF_FLOAT, {-1, 3});
-  TF_Operation* w = graph.Const("w", Tensor::FromVector<float>({3, 2}, {1, 2, 3, 4, 5, 6}));
-  TF_Operation* b = graph.Const("b", Tensor::FromVector<float>({2}, {10, 20}));
-  TF_Operation* two = graph.Const("two", Tensor::FromVector<float>({}, {2}));
-  TF_Operation* product = graph.Op("MatMul", "matmul", {x, w});
-  TF_Operation* sum = graph.Op("AddV2", "add", {product, b});
-  graph.Op("Identity", "y", {sum});
-  graph.Op("Mul", "doubled", {sum, two});
+  AddAffineNodes(graph);
   graph.Sign(signature);
   return graph.Serialize();
 }
@@ -101,13 +105,7 @@ std::string AffineGraphDefWithTestVectors(float y_error) {
   std::string signature = AffineSignature();
   signature.insert(signature.rfind('}'), R"(,"verify":{"cases":1,"rtol":1e-5,"atol":1e-6})");
   GraphBuilder graph;
-  TF_Operation* x = graph.Placeholder("x", TF_FLOAT, {-1, 3});
-  TF_Operation* w = graph.Const("w", Tensor::FromVector<float>({3, 2}, {1, 2, 3, 4, 5, 6}));
-  TF_Operation* b = graph.Const("b", Tensor::FromVector<float>({2}, {10, 20}));
-  TF_Operation* two = graph.Const("two", Tensor::FromVector<float>({}, {2}));
-  TF_Operation* sum = graph.Op("AddV2", "add", {graph.Op("MatMul", "matmul", {x, w}), b});
-  graph.Op("Identity", "y", {sum});
-  graph.Op("Mul", "doubled", {sum, two});
+  AddAffineNodes(graph);
   graph.Const("tfreeze/verify/0/input/0", Tensor::FromVector<float>({1, 3}, {1, 1, 1}));
   graph.Const("tfreeze/verify/0/output/0", Tensor::FromVector<float>({1, 2}, {19 + y_error, 32}));
   graph.Const("tfreeze/verify/0/output/1", Tensor::FromVector<float>({1, 2}, {38, 64}));
@@ -178,13 +176,7 @@ std::string SwitchGraphDef() {
 
 std::string UnsafeAffineGraphDef(const std::string& path, const std::string& print_stream) {
   GraphBuilder graph;
-  TF_Operation* x = graph.Placeholder("x", TF_FLOAT, {-1, 3});
-  TF_Operation* w = graph.Const("w", Tensor::FromVector<float>({3, 2}, {1, 2, 3, 4, 5, 6}));
-  TF_Operation* b = graph.Const("b", Tensor::FromVector<float>({2}, {10, 20}));
-  TF_Operation* two = graph.Const("two", Tensor::FromVector<float>({}, {2}));
-  TF_Operation* sum = graph.Op("AddV2", "add", {graph.Op("MatMul", "matmul", {x, w}), b});
-  graph.Op("Identity", "y", {sum});
-  graph.Op("Mul", "doubled", {sum, two});
+  AddAffineNodes(graph);
   TF_Operation* file = graph.Const("path", Tensor::FromStrings({}, {path}));
   TF_Operation* contents = graph.Const("contents", Tensor::FromStrings({}, {"written"}));
   graph.Op("WriteFile", "writer", {file, contents});
