@@ -83,14 +83,26 @@ void Compare(const Tensor& actual, const Tensor& expected, double rtol, double a
   }
 }
 
+// The freezer stores none for models with optional inputs (a replay must feed
+// exactly what the source was fed) and none when told not to verify.
+std::string WhyNoTestVectors(const internal::Signature& signature) {
+  for (const auto& input : signature.inputs) {
+    if (input.info.optional) {
+      return "the freezer stores none for models with optional inputs (\"" + input.info.name +
+             "\" is one), since a replay must feed exactly what the source was fed";
+    }
+  }
+  return "`tfreeze freeze` stores them unless run with --no-verify, or when the graph held "
+         "unsafe ops it did not run";
+}
+
 }  // namespace
 
 VerifyReport Model::Verify() const {
   const internal::Signature& signature = impl_->signature;
   if (signature.verify.cases == 0) {
-    throw Error(Code::kFailedPrecondition,
-                "this model file carries no test vectors; `tfreeze freeze` stores them unless "
-                "run with --no-verify");
+    throw Error(Code::kFailedPrecondition, "this model file carries no test vectors; " +
+                                               WhyNoTestVectors(signature));
   }
   VerifyReport report;
   report.cases = signature.verify.cases;

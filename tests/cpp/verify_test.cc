@@ -35,6 +35,18 @@ TEST(VerifyTest, AFileWithoutVectorsSaysSo) {
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), Code::kFailedPrecondition);
     EXPECT_NE(std::string(e.what()).find("carries no test vectors"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("--no-verify"), std::string::npos);
+  }
+}
+
+TEST(VerifyTest, AFileWithOptionalInputsSaysThatIsWhy) {
+  try {
+    Model::FromBytes(testing::OptionalInputGraphDef()).Verify();
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("none for models with optional inputs (\"scale\" is one)"),
+              std::string::npos)
+        << e.what();
   }
 }
 
