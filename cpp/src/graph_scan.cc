@@ -72,6 +72,15 @@ std::string_view Field(std::string_view message, int field) {
   return found;
 }
 
+// The varint field `field` of a message (an enum such as a dtype); 0 if absent.
+int IntField(std::string_view message, int field) {
+  int value = 0;
+  for (ProtoReader reader(message); reader.Next();) {
+    if (reader.field() == field && reader.wire_type() == 0) value = static_cast<int>(reader.Varint());
+  }
+  return value;
+}
+
 std::int64_t NumElements(std::string_view shape_proto) {
   std::int64_t count = 1;
   for (ProtoReader reader(shape_proto); reader.Next();) {
@@ -138,24 +147,14 @@ std::string_view AttrString(std::string_view attr_value) {
   return Field(attr_value, kAttrStringField);
 }
 
-int AttrType(std::string_view attr_value) {
-  int type = 0;
-  for (ProtoReader reader(attr_value); reader.Next();) {
-    if (reader.field() == kAttrTypeField) type = static_cast<int>(reader.Varint());
-  }
-  return type;
-}
+int AttrType(std::string_view attr_value) { return IntField(attr_value, kAttrTypeField); }
 
 std::string_view AttrTensor(std::string_view attr_value) {
   return Field(attr_value, kAttrTensorField);
 }
 
 int TensorDtype(std::string_view tensor_proto) {
-  int dtype = 0;
-  for (ProtoReader reader(tensor_proto); reader.Next();) {
-    if (reader.field() == kTensorDtypeField) dtype = static_cast<int>(reader.Varint());
-  }
-  return dtype;
+  return IntField(tensor_proto, kTensorDtypeField);
 }
 
 bool TensorIntegers(std::string_view tensor_proto, std::vector<std::int64_t>* values) {

@@ -18,7 +18,15 @@ def check_writable(path: str | os.PathLike[str]) -> None:
 
 
 def _umask() -> int:
-    current = os.umask(0o022)  # the only portable way to read it is to set it
+    """Read from /proc on Linux; elsewhere set and restored (briefly process-wide)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    current = os.umask(0o022)
     os.umask(current)
     return current
 

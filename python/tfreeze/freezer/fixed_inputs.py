@@ -12,6 +12,7 @@ import numpy as np
 from tfreeze.dtypes import numpy_dtype
 from tfreeze.errors import FreezeError
 from tfreeze.freezer.sources import Opened, Port
+from tfreeze.freezer.sources.base import ports_named
 
 __all__ = ["fix_inputs"]
 
@@ -22,12 +23,7 @@ def fix_inputs(opened: Opened, values: dict[str, Any]) -> None:
     """Replaces each named input's Placeholder by a Const of its value."""
     if not values:
         return
-    ports = {port.name: port for port in opened.inputs}
-    unknown = sorted(set(values) - set(ports))
-    if unknown:
-        raise FreezeError(
-            f"input_values names {', '.join(unknown)}; the inputs are: {', '.join(ports)}"
-        )
+    ports = ports_named(opened.inputs, values, "input_values")
     nodes = {node.name: node for node in opened.graph_def.node}
     fixed = {name: _fixed_value(ports[name], nodes, value) for name, value in values.items()}
     for name, value in fixed.items():

@@ -15,6 +15,7 @@ from tfreeze.errors import FreezeError
 from tfreeze.freezer.fixed_inputs import fix_inputs
 from tfreeze.freezer.graph_edit import claim_node_name
 from tfreeze.freezer.sources import FreezeOptions, Opened
+from tfreeze.freezer.sources.base import ports_named
 from tfreeze.signature import SIGNATURE_NODE, IOEntry, Signature, is_valid_node_name
 
 __all__ = ["apply_names", "bind_names", "signature_of"]
@@ -50,12 +51,7 @@ def apply_names(opened: Opened, options: FreezeOptions) -> None:
 def _apply_input_shapes(opened: Opened, shapes: dict[str, list[int]]) -> None:
     """Gives Placeholders of unknown rank (old TF1 graphs) the shape the user
     states, in the graph too, so every runtime checks feeds against it."""
-    ports = {p.name: p for p in opened.inputs}
-    unknown = sorted(set(shapes) - set(ports))
-    if unknown:
-        raise FreezeError(
-            f"input_shapes names {', '.join(unknown)}; the inputs are: {', '.join(ports)}"
-        )
+    ports = ports_named(opened.inputs, shapes, "input_shapes")
     nodes = {node.name: node for node in opened.graph_def.node}
     for name, shape in shapes.items():
         port = ports[name]

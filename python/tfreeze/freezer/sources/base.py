@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from tfreeze.errors import FreezeError
+
 __all__ = ["FreezeOptions", "Opened", "Port", "Stages", "signature_dims", "tensor_name"]
 
 
@@ -108,6 +110,17 @@ class Stages:
             yield
         finally:
             self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
+
+
+def ports_named(ports: list[Port], names: Any, option: str) -> dict[str, Port]:
+    """The ports by name; a name that is none of them is a FreezeError listing them."""
+    by_name = {port.name: port for port in ports}
+    unknown = sorted(set(names) - set(by_name))
+    if unknown:
+        raise FreezeError(
+            f"{option} names {', '.join(unknown)}; the inputs are: {', '.join(by_name)}"
+        )
+    return by_name
 
 
 def signature_dims(shape: Any) -> tuple[int, ...] | None:
