@@ -120,3 +120,12 @@ def test_bench_plot_without_matplotlib_fails_before_timing(without, frozen, caps
     without("matplotlib")
     assert cli.main(["bench", str(frozen("mlp").path), "--plot", "x.png"]) == 2
     assert "--plot needs matplotlib" in capsys.readouterr().err
+
+
+def test_run_with_a_file_that_is_not_npy_is_one_line(frozen, tmp_path, capsys):
+    from tfreeze import cli
+
+    empty = tmp_path / "empty.npy"
+    empty.write_bytes(b"")
+    assert cli.main(["run", str(frozen("mlp").path), "--input", str(empty)]) == 2
+    assert "is not a readable .npy file" in capsys.readouterr().err

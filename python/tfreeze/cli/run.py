@@ -42,8 +42,15 @@ def _parse_inputs(specs: list[str], input_names: list[str]) -> dict[str, np.ndar
                     + ", ".join(input_names)
                 )
             name, path = input_names[0], spec
-        feeds[name] = np.load(path, allow_pickle=False)
+        feeds[name] = _load_npy(path)
     return feeds
+
+
+def _load_npy(path: str) -> np.ndarray:
+    try:
+        return np.load(path, allow_pickle=False)
+    except (EOFError, ValueError) as error:  # empty, truncated, pickled or not .npy at all
+        raise ValueError(f"--input {path!r} is not a readable .npy file ({error})") from None
 
 
 def run(args: argparse.Namespace) -> int:
