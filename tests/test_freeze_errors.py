@@ -274,3 +274,27 @@ def test_classic_flags_are_fixed_at_freeze_time(tmp_path):
         tfreeze.freeze(
             str(source), tmp_path / "n.pb", output_names=["prob"], input_values={"drop": 1.0}
         )
+
+
+def test_tensorflow_failing_in_a_stage_is_one_freeze_error_naming_it(tmp_path):
+    """Asking for a loss as an output makes the labels an input; random labels
+    are out of range, so TensorFlow fails while verifying."""
+    graph = tf.Graph()
+    with graph.as_default():
+        x = tf.compat.v1.placeholder(tf.float32, [None, 4], name="x")
+        labels = tf.compat.v1.placeholder(tf.int64, [None], name="labels")
+        logits = tf.matmul(x, tf.ones([4, 3]), name="logits")
+        tf.nn.softmax(logits, name="softmax")
+        tf.reduce_mean(
+            tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits),
+            name="loss",
+        )
+    source = tmp_path / "train.pb"
+    source.write_bytes(graph.as_graph_def().SerializeToString())
+    out = tmp_path / "m.pb"
+    with pytest.raises(
+        tfreeze.FreezeError,
+        match="the verify stage failed: InvalidArgumentError: Received a label value of",
+    ):
+        tfreeze.freeze(str(source), out, output_names=["softmax", "loss"], optimize=False)
+    assert not out.exists()

@@ -75,8 +75,28 @@ def freeze(
     opened = _open(source, kind, settings, stages)
     try:
         return freeze_opened(opened, output_path, settings, stages, started)
+    except (FreezeError, OSError, TypeError, ValueError):
+        raise
+    except Exception as error:  # TensorFlow's own failures, e.g. running the graph to verify
+        raise FreezeError(
+            f"the {stages.current or 'freeze'} stage failed: {type(error).__name__}: "
+            f"{_first_line(error)}"
+        ) from error
     finally:
         opened.close()
+
+
+_HEADER_LINES = ("Detected at node", "Node:", "[[", "Original stack trace")
+
+
+def _first_line(error: BaseException) -> str:
+    """The line that says what went wrong: TensorFlow's graph errors open with
+    headers ("Graph execution error:", "Detected at node ...") before it."""
+    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
+    telling = [
+        line for line in lines if not line.endswith(":") and not line.startswith(_HEADER_LINES)
+    ]
+    return ((telling or lines or [""])[0])[:300]
 
 
 def _open(source: Any, kind: str, options: FreezeOptions, stages: Stages) -> Opened:
@@ -87,10 +107,9 @@ def _open(source: Any, kind: str, options: FreezeOptions, stages: Stages) -> Ope
     except (FreezeError, OSError, TypeError):
         raise
     except Exception as error:
-        first_line = (str(error).strip().splitlines() or [""])[0][:300]
         raise FreezeError(
             f"could not open {kind} source {_describe(source)}: {type(error).__name__}: "
-            f"{first_line}"
+            f"{_first_line(error)}"
         ) from error
 
 

@@ -95,6 +95,7 @@ class Stages:
 
     def __init__(self, on_stage: Callable[[str], None] | None = None) -> None:
         self.seconds: dict[str, float] = {}
+        self.current = ""  # the stage that runs, or ran last
         self._on_stage = on_stage
 
     def announce(self, name: str) -> None:
@@ -104,6 +105,7 @@ class Stages:
 
     @contextlib.contextmanager
     def __call__(self, name: str) -> Iterator[None]:
+        self.current = name
         self.announce(name)
         started = time.perf_counter()
         try:
