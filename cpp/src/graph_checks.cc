@@ -122,16 +122,8 @@ void CheckShapeArguments(const std::vector<ScannedNode>& nodes, const std::strin
   }
 }
 
-}  // namespace
-
-std::string CheckGraphDef(std::string_view graph_def, const Options& options,
-                          const std::string& origin, bool restores_variables) {
-  std::vector<ScannedNode> nodes;
-  try {
-    ForEachNode(graph_def, [&](const ScannedNode& node) { nodes.push_back(node); });
-  } catch (const std::runtime_error& e) {
-    return e.what();
-  }
+void RefuseUnsafeNodes(const std::vector<ScannedNode>& nodes, const Options& options,
+                       const std::string& origin, bool restores_variables) {
   std::vector<UnsafeOp> refused;
   for (const ScannedNode& node : nodes) {
     const char* reason = UnsafeReason(node);
@@ -141,10 +133,25 @@ std::string CheckGraphDef(std::string_view graph_def, const Options& options,
     }
   }
   if (!refused.empty()) RefuseUnsafe(refused, origin);
-  for (const ScannedNode& node : nodes) {
-    if (node.op == "Const") CheckConst(node, origin);
+}
+
+}  // namespace
+
+std::string CheckGraphDef(std::string_view graph_def, const Options& options,
+                          const std::string& origin, bool restores_variables) {
+  std::vector<ScannedNode> nodes;
+  try {
+    ForEachNode(graph_def, [&](const ScannedNode& node) { nodes.push_back(node); });
+    RefuseUnsafeNodes(nodes, options, origin, restores_variables);
+    for (const ScannedNode& node : nodes) {
+      if (node.op == "Const") CheckConst(node, origin);
+    }
+    CheckShapeArguments(nodes, origin);
+  } catch (const Error&) {
+    throw;
+  } catch (const std::runtime_error& e) {
+    return e.what();  // malformed bytes anywhere, also inside a Const's tensor
   }
-  CheckShapeArguments(nodes, origin);
   return "";
 }
 

@@ -18,9 +18,14 @@ std::size_t ElementStorageSize(DType dtype) {
 // Allocates an uninitialized tensor; strings are initialized to empty.
 TF_Tensor* Allocate(DType dtype, const Shape& shape) {
   const std::int64_t count = NumElements(shape);
+  std::int64_t bytes = 0;
+  if (__builtin_mul_overflow(count, static_cast<std::int64_t>(ElementStorageSize(dtype)), &bytes)) {
+    throw ShapeError("a " + DTypeName(dtype) + " tensor of shape " + ShapeToString(shape) +
+                     " needs more bytes than a 64-bit size holds");
+  }
   TF_Tensor* tensor = TF_AllocateTensor(
       static_cast<TF_DataType>(dtype), shape.data(), static_cast<int>(shape.size()),
-      static_cast<std::size_t>(count) * ElementStorageSize(dtype));
+      static_cast<std::size_t>(bytes));
   if (tensor == nullptr) {
     throw Error(Code::kResourceExhausted,
                 "could not allocate a " + DTypeName(dtype) + " tensor of shape " +
@@ -57,7 +62,12 @@ std::int64_t NumElements(const Shape& shape) {
       throw ShapeError("shape " + ShapeToString(shape) +
                        " has an unknown dimension; a tensor needs every size");
     }
-    count *= dim;
+    // TensorFlow CHECK-fails (aborts the process) on a shape whose count
+    // overflows, so it must never see one.
+    if (__builtin_mul_overflow(count, dim, &count)) {
+      throw ShapeError("shape " + ShapeToString(shape) +
+                       " has more elements than a 64-bit count holds");
+    }
   }
   return count;
 }

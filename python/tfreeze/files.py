@@ -15,6 +15,26 @@ def check_writable(path: str | os.PathLike[str]) -> None:
         raise ValueError(f"output path {path!r} contains a NUL byte")
     if os.path.isdir(path):
         raise IsADirectoryError(f"output path {path!r} is a directory; give a file name")
+    directory = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(directory):
+        _probe(directory, path)  # the only sure test: make a file there
+        return
+    existing = directory
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing) or not os.access(existing, os.W_OK | os.X_OK):
+        raise PermissionError(
+            f"cannot write {path!r}: {existing!r} is not a folder tfreeze may write in"
+        )
+
+
+def _probe(directory: str, path: str) -> None:
+    try:
+        handle, probe = tempfile.mkstemp(dir=directory, prefix=".tfreeze-", suffix=".tmp")
+    except OSError as error:
+        raise OSError(error.errno, f"cannot write {path!r}: {error.strerror}") from None
+    os.close(handle)
+    os.unlink(probe)
 
 
 def _umask() -> int:
@@ -37,8 +57,11 @@ def write_atomically(path: str | os.PathLike[str], data: bytes) -> None:
     path = os.fspath(path)
     check_writable(path)
     directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".tfreeze-", suffix=".tmp")
+    try:
+        os.makedirs(directory, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=directory, prefix=".tfreeze-", suffix=".tmp")
+    except OSError as error:
+        raise OSError(error.errno, f"cannot write {path!r}: {error.strerror}") from None
     try:
         # mkstemp makes the file 0600; give it the mode any new file gets, so a
         # server running as another user can read a copied model.

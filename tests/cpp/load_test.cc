@@ -3,10 +3,12 @@
 
 #include <cstdio>
 #include <fstream>
+#include <random>
 
 #include "graph_builder.h"
 #include "tfreeze/errors.h"
 #include "tfreeze/model.h"
+#include "tfreeze/tensor.h"
 
 namespace tfreeze {
 namespace {
@@ -124,4 +126,31 @@ TEST(LoadTest, JunkConfigProtoCarriesTensorFlowsMessage) {
 }
 
 }  // namespace
+// The catalog's C++ side (docs/reliability.md): corrupted bytes end as a tfreeze
+// error or a model that runs, never another exception or a crash.
+TEST(LoadTest, BitFlippedGraphsLoadAndRunOrAreTfreezeErrors) {
+  const std::string graph = AffineGraphDef();
+  std::mt19937 random(7);
+  int loaded = 0;
+  for (int copy = 0; copy < 200; ++copy) {
+    std::string flipped = graph;
+    for (int flip = 0; flip < 4; ++flip) {
+      flipped[random() % flipped.size()] ^= static_cast<char>(1 << (random() % 8));
+    }
+    try {
+      Model model = Model::FromBytes(flipped);
+      model.Run({{"x", Tensor::FromVector<float>({1, 3}, {1, 2, 3})}});
+      ++loaded;
+    } catch (const Error&) {
+      // typed, with a message: what the catalog asks for
+    }
+  }
+  EXPECT_LT(loaded, 200) << "no flip was noticed: the test is not corrupting anything";
+}
+
+TEST(LoadTest, ATensorWhoseElementCountOverflowsIsAShapeError) {
+  const Shape huge{int64_t{1} << 40, int64_t{1} << 40};
+  EXPECT_THROW(Tensor(DType::kFloat32, huge), ShapeError);
+}
+
 }  // namespace tfreeze

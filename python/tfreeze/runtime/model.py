@@ -7,7 +7,7 @@ goes through the C API only.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -149,9 +149,7 @@ class Model:
         array alone. ``fetches`` names the outputs to compute (a name, or a
         list; default or empty: all). Returns output name -> array, in fetch order.
         """
-        if isinstance(fetches, str):
-            fetches = [fetches]
-        names = list(fetches) if fetches else self.output_names
+        names = _fetch_names(fetches) or self.output_names
         arrays = self._native.run(self._normalize(feeds), names)
         return dict(zip(names, arrays, strict=True))
 
@@ -214,9 +212,40 @@ class Model:
         return f"Model(inputs=[{describe(self.inputs)}], outputs=[{describe(self.outputs)}])"
 
 
+def _fetch_names(fetches: Sequence[str] | str | None) -> list[str]:
+    if fetches is None:
+        return []
+    if isinstance(fetches, str):
+        return [fetches]
+    if not isinstance(fetches, Iterable) or isinstance(fetches, bytes | Mapping):
+        raise TypeError(
+            f"fetches must be an output name or a list of names, got {type(fetches).__name__}"
+        )
+    return list(fetches)
+
+
 def _as_array(value: Any, spec: TensorSpec | None) -> Any:
     """Arrays pass through untouched (a wrong dtype is an error, not a cast);
-    Python lists and scalars take the signature's dtype."""
-    if isinstance(value, np.ndarray) or spec is None:
-        return value
-    return np.asarray(value, dtype=spec.dtype)
+    Python lists and scalars take the signature's dtype. A strided view is
+    copied here, where running out of memory can still name the input."""
+    name = spec.name if spec is not None else "?"
+    try:
+        if isinstance(value, np.ndarray) or spec is None:
+            if _runs_in_place(value):
+                return value
+            return np.ascontiguousarray(value, value.dtype.newbyteorder("="))
+        return np.asarray(value, dtype=spec.dtype)
+    except MemoryError:
+        shape = "x".join(str(d) for d in np.shape(value))
+        raise InputError(
+            f'input "{name}": a {shape} array does not fit in memory; feed a smaller batch'
+        ) from None
+
+
+def _runs_in_place(value: Any) -> bool:
+    """C++ takes a C-ordered, native-endian array without copying it."""
+    return (
+        not isinstance(value, np.ndarray)
+        or value.dtype == object
+        or (value.flags.c_contiguous and value.dtype.isnative)
+    )
