@@ -181,6 +181,26 @@ def test_misspelled_names_list_the_real_ones(tf1, tmp_path):
     assert [e.name for e in report.outputs] == ["zeta", "alpha"]
 
 
+def test_a_kept_variable_that_breaks_verification_names_the_option(tmp_path):
+    # A checkpoint whose "scale" was trained away from its initializer: kept as
+    # a variable, it restarts from the initializer at load and the answers differ.
+    graph = tf.Graph()
+    with graph.as_default():
+        x = tf.compat.v1.placeholder(tf.float32, (None, 2), name="x")
+        scale = tf.compat.v1.get_variable("scale", (), initializer=tf.zeros_initializer())
+        tf.identity(x * scale, name="y")
+        trained = tf.compat.v1.assign(scale, 3.0)
+        saver = tf.compat.v1.train.Saver()
+        with tf.compat.v1.Session(graph=graph) as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            session.run(trained)
+            prefix = saver.save(session, str(tmp_path / "model.ckpt"))
+    with pytest.raises(tfreeze.FreezeError, match="--variable-denylist scale kept variables"):
+        tfreeze.freeze(prefix + ".meta", tmp_path / "m.pb", variable_denylist=["scale"])
+    assert not (tmp_path / "m.pb").exists()
+    tfreeze.freeze(prefix + ".meta", tmp_path / "m.pb", variable_denylist=["scale"], verify=False)
+
+
 def test_inputs_of_unknown_rank_take_a_stated_shape(tmp_path, capsys):
     graph = tf.Graph()
     with graph.as_default():

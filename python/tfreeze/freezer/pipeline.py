@@ -8,10 +8,11 @@ the source, store test vectors and the signature, write atomically.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from tfreeze.compare import ArrayDiff
@@ -139,7 +140,7 @@ def freeze_opened(
     signature = signature_of(opened)
     verification: dict[str, list[ArrayDiff]] = {}
     if options.verify:
-        with stages("verify"):
+        with stages("verify"), _blaming_kept_variables(options):
             graph_def, verification, cases, warning = verify_or_fall_back(
                 graph_def, opened, signature, options
             )
@@ -185,6 +186,31 @@ def _hold_back_unsafe_ops(
         f"{ops}); freeze with the same option to optimize and verify it"
     )
     return dataclasses.replace(options, optimize=False, verify=False), [warning]
+
+
+@contextlib.contextmanager
+def _blaming_kept_variables(options: FreezeOptions) -> Iterator[None]:
+    """Variables an allow/deny list keeps start from their initializers, not
+    the checkpoint, so the frozen graph disagrees with the source: say which
+    option did it."""
+    try:
+        yield
+    except FreezeError as error:
+        chosen = [
+            f"--variable-{kind} {','.join(names)}"
+            for kind, names in (
+                ("denylist", options.variable_denylist),
+                ("allowlist", options.variable_allowlist),
+            )
+            if names
+        ]
+        if not chosen or "differs from the source" not in str(error):
+            raise
+        raise FreezeError(
+            f"{error}. {' and '.join(chosen)} kept variables as variables, and those start "
+            "from their initializers, not the checkpoint's values; if that is intended, "
+            "freeze with --no-verify (verify=False), else drop the option"
+        ) from error
 
 
 def _optimize(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tfreeze.errors import FreezeError
+from tfreeze.freezer.keras_fixes import traceable_keras
 from tfreeze.freezer.keras_io import KerasIO, load_keras_model
 from tfreeze.freezer.sources.base import FreezeOptions, Opened, Stages, numpy_inputs
 from tfreeze.freezer.sources.functions import freeze_concrete
@@ -51,8 +52,10 @@ def open_keras_model(
         def inference(*flat_inputs: Any) -> list[Any]:
             return io.call(flat_inputs)
 
+        notes: list[str] = []
         try:
-            concrete = tf.function(inference).get_concrete_function(*specs)
+            with traceable_keras(notes):
+                concrete = tf.function(inference).get_concrete_function(*specs)
         except Exception as error:
             raise FreezeError(f"could not trace model {model.name!r}: {error}") from error
     with stages("convert"):
@@ -67,4 +70,5 @@ def open_keras_model(
         outputs=frozen.outputs,
         reference=lambda values: numpy_inputs(io.call(values)),
         init=frozen.init,
+        notes=list(dict.fromkeys(notes)),
     )
