@@ -104,3 +104,31 @@ def test_string_outputs_are_bit_exact_when_their_bytes_agree(tmp_path):
         np.array([b"A", b"B"], dtype=object), np.array([b"A", b"C"], dtype=object), rtol=0, atol=0
     )
     assert not differs.bit_exact and not differs.within_tolerance
+
+
+def test_both_sides_run_with_the_same_stated_session_config(frozen):
+    import tensorflow as tf
+
+    report = check_parity(None, frozen("mlp").path, threads=1)
+    config = report.session_config
+    proto = tf.compat.v1.ConfigProto.FromString(bytes.fromhex(config["config_proto_hex"]))
+    assert proto.intra_op_parallelism_threads == 1 == proto.inter_op_parallelism_threads
+    assert config["executor"] == "default" and report.notes == []
+    assert report.as_dict()["session_config"] == config
+
+
+def test_a_difference_only_this_process_shows_is_rechecked_in_a_fresh_one(frozen, monkeypatch):
+    # Stands in for state an earlier model left in the process (thread pools
+    # sized by the first session, a changed floating-point mode).
+    from tfreeze.measure import parity
+
+    real = parity.python_run
+
+    def nudged(*args, **kwargs):
+        return {name: np.nextafter(value, np.inf) for name, value in real(*args, **kwargs).items()}
+
+    monkeypatch.setattr(parity, "python_run", nudged)
+    report = check_parity(frozen("mlp").model, frozen("mlp").path)
+    assert report.passed
+    assert all(o.cpp_vs_python.bit_exact for o in report.outputs)
+    assert "agree bit for bit in a fresh one" in report.notes[0]

@@ -156,3 +156,11 @@ std::string DeviceName(const std::string& device) {
 }
 
 }  // namespace tfreeze::internal
+
+namespace tfreeze {
+
+std::string SessionConfigProto(const Options& options) {
+  return internal::SerializeConfig(options);
+}
+
+}  // namespace tfreeze

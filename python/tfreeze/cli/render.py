@@ -149,6 +149,13 @@ def parity_table(report: ParityReport) -> Table:
             f"{source.max_rel:.3g}" if source else "-",
             "pass" if output.passed else "[red]fail[/red]",
         )
+    config = report.session_config
+    if config:
+        table.caption = (
+            f"both sides: intra/inter-op threads {config['intra_op_threads']}/"
+            f"{config['inter_op_threads']}, executor {config['executor']}, oneDNN "
+            f"{config['TF_ENABLE_ONEDNN_OPTS']}" + "".join(f"\n{note}" for note in report.notes)
+        )
     return table
 
 

@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from tfreeze.compare import ArrayDiff, compare_arrays
 from tfreeze.runtime.model import Model
+from tfreeze.runtime.options import make_options
 
 __all__ = ["OutputParity", "ParityReport", "check_parity"]
 
@@ -33,6 +34,9 @@ class ParityReport:
     rtol: float
     atol: float
     batch_size: int
+    # What both sides ran with: the same ConfigProto for C++ and Python.
+    session_config: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -44,6 +48,8 @@ class ParityReport:
             "rtol": self.rtol,
             "atol": self.atol,
             "batch_size": self.batch_size,
+            "session_config": self.session_config,
+            "notes": self.notes,
             "outputs": [
                 {
                     "name": o.name,
@@ -77,8 +83,6 @@ def check_parity(
     signature keeps the model's order. ``allow_unsafe_ops`` as for tfreeze.Model:
     a graph holding ops that reach outside the model runs only when allowed.
     """
-    from tfreeze.runtime.python_session import PythonSession
-
     allow = {"allow_unsafe_ops": allow_unsafe_ops}
     model = Model(pb_path, intra_op_threads=threads, inter_op_threads=threads, **allow)
     if inputs is None:
@@ -87,11 +91,13 @@ def check_parity(
         feeds = dict(inputs)
         first = next(iter(feeds.values()), None)
         batch_size = int(np.shape(first)[0]) if first is not None and np.ndim(first) else 1
+    config = same_session_config(threads, model.executor)
     cpp = model.run(feeds)
-    with PythonSession(
-        pb_path, intra_op_threads=threads, inter_op_threads=threads, **allow
-    ) as session:
-        python = session.run(feeds)
+    python = python_run(pb_path, feeds, config, allow_unsafe_ops)
+    notes = []
+    if any(not _bit_exact(cpp[n], python[n]) for n in model.output_names):
+        cpp, python, note = _recheck_in_a_fresh_process(pb_path, feeds, threads, cpp, python)
+        notes.append(note)
     expected = (
         _source_outputs(source, model, feeds, source_options or {}) if source is not None else None
     )
@@ -102,7 +108,77 @@ def check_parity(
             vs_source = compare_arrays(cpp[name], expected[i], rtol=rtol, atol=atol)
         vs_python = compare_arrays(cpp[name], python[name], rtol=rtol, atol=atol)
         outputs.append(OutputParity(name, vs_python, vs_source))
-    return ParityReport(outputs, rtol, atol, batch_size)
+    return ParityReport(outputs, rtol, atol, batch_size, _described(config, threads, model), notes)
+
+
+def same_session_config(threads: int, executor: str) -> bytes:
+    """The ConfigProto the C++ Model was created with, for Python's session too."""
+    from tfreeze._native import _core
+
+    options = make_options(intra_op_threads=threads, inter_op_threads=threads, executor=executor)
+    return _core.session_config_proto(options)
+
+
+def python_run(
+    pb_path: str | os.PathLike[str],
+    feeds: dict[str, np.ndarray],
+    config: bytes,
+    allow_unsafe_ops: bool | list[str] = False,
+) -> dict[str, np.ndarray]:
+    from tfreeze.runtime.python_session import PythonSession
+
+    with PythonSession(pb_path, config_proto=config, allow_unsafe_ops=allow_unsafe_ops) as session:
+        return session.run(feeds)
+
+
+def _described(config: bytes, threads: int, model: Model) -> dict[str, Any]:
+    return {
+        "intra_op_threads": threads,
+        "inter_op_threads": threads,
+        "executor": model.executor,
+        "config_proto_hex": config.hex(),
+        "TF_ENABLE_ONEDNN_OPTS": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "unset (on)"),
+    }
+
+
+def _recheck_in_a_fresh_process(
+    pb_path: str | os.PathLike[str],
+    feeds: dict[str, np.ndarray],
+    threads: int,
+    cpp: dict[str, np.ndarray],
+    python: dict[str, np.ndarray],
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], str]:
+    """C++ and Python differ in this process: run both again, same feeds and
+    configuration, in a new process. TensorFlow sizes its process-wide thread
+    pools by the first session a process makes, and a library loaded earlier
+    may have changed the threads' floating-point mode (flush-to-zero): either
+    changes low bits. Agreement there clears the runtime; the fresh run is
+    what the report then shows, with a note saying so."""
+    import subprocess
+    import sys
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="tfreeze-parity-") as folder:
+        np.savez(os.path.join(folder, "feeds.npz"), **feeds)
+        command = [sys.executable, "-m", "tfreeze.measure.parity_child", os.fspath(pb_path)]
+        command += [folder, str(threads)]
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            why = (done.stderr.strip().splitlines() or ["no message"])[-1]
+            return cpp, python, f"C++ and Python differ; the fresh-process check failed: {why}"
+        fresh_cpp = dict(np.load(os.path.join(folder, "cpp.npz"), allow_pickle=True))
+        fresh_python = dict(np.load(os.path.join(folder, "python.npz"), allow_pickle=True))
+    agree = all(_bit_exact(fresh_cpp[n], fresh_python[n]) for n in fresh_cpp)
+    if not agree:
+        return cpp, python, "C++ and Python differ in a fresh process too, same configuration"
+    return (
+        fresh_cpp,
+        fresh_python,
+        "C++ and Python differed in this process but agree bit for bit in a fresh one with the "
+        "same feeds and configuration: state left by earlier work in this process (TensorFlow's "
+        "process-wide thread pools, a changed floating-point mode) moved low bits; shown: the "
+        "fresh run",
+    )
 
 
 def _source_outputs(
@@ -155,3 +231,7 @@ def _keras_outputs(source: Any, model: Model, feeds: dict[str, np.ndarray]) -> l
     io = KerasIO.of(load_keras_model(source))
     _check_same_shape(len(io.input_names), len(io.output_names), model)
     return [np.asarray(t) for t in io.call([feeds[name] for name in model.input_names])]
+
+
+def _bit_exact(actual: np.ndarray, expected: np.ndarray) -> bool:
+    return compare_arrays(actual, expected, rtol=0.0, atol=0.0).bit_exact

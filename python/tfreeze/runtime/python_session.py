@@ -15,9 +15,15 @@ from tfreeze.signature import Signature
 __all__ = ["PythonSession", "session_config"]
 
 
-def session_config(intra_op_threads: int | None, inter_op_threads: int | None) -> Any:
+def session_config(
+    intra_op_threads: int | None, inter_op_threads: int | None, config_proto: bytes | None = None
+) -> Any:
+    """``config_proto`` (serialized, e.g. from ``_core.session_config_proto``) wins:
+    it is how a Python session is configured exactly as a C++ one."""
     import tensorflow as tf
 
+    if config_proto is not None:
+        return tf.compat.v1.ConfigProto.FromString(config_proto)
     return tf.compat.v1.ConfigProto(
         intra_op_parallelism_threads=intra_op_threads or 0,
         inter_op_parallelism_threads=inter_op_threads or 0,
@@ -36,11 +42,12 @@ class PythonSession:
         intra_op_threads: int | None = None,
         inter_op_threads: int | None = None,
         allow_unsafe_ops: bool | Sequence[str] = False,
+        config_proto: bytes | None = None,
     ) -> None:
         with open(path, "rb") as file:
             data = file.read()
         refuse_unsafe_ops(data, allow_unsafe_ops, repr(os.fspath(path)))
-        self._load(data, intra_op_threads, inter_op_threads)
+        self._load(data, session_config(intra_op_threads, inter_op_threads, config_proto))
 
     @classmethod
     def from_bytes(
@@ -50,15 +57,14 @@ class PythonSession:
         intra_op_threads: int | None = None,
         inter_op_threads: int | None = None,
         allow_unsafe_ops: bool | Sequence[str] = False,
+        config_proto: bytes | None = None,
     ) -> PythonSession:
         refuse_unsafe_ops(data, allow_unsafe_ops, "the in-memory graph")
         session = cls.__new__(cls)
-        session._load(data, intra_op_threads, inter_op_threads)
+        session._load(data, session_config(intra_op_threads, inter_op_threads, config_proto))
         return session
 
-    def _load(
-        self, data: bytes, intra_op_threads: int | None, inter_op_threads: int | None
-    ) -> None:
+    def _load(self, data: bytes, config: Any) -> None:
         import tensorflow as tf
 
         graph_def = tf.compat.v1.GraphDef()
@@ -67,9 +73,7 @@ class PythonSession:
         self.graph = tf.Graph()
         with self.graph.as_default():
             tf.import_graph_def(graph_def, name="")
-        self.session = tf.compat.v1.Session(
-            graph=self.graph, config=session_config(intra_op_threads, inter_op_threads)
-        )
+        self.session = tf.compat.v1.Session(graph=self.graph, config=config)
         if self.signature.init:  # fill tables once, as the C++ loader does
             self.session.run([self.graph.get_operation_by_name(n) for n in self.signature.init])
         self._inputs = {
