@@ -45,8 +45,15 @@ def test_raw_config_proto_is_kept_and_named_options_win():
     assert config.intra_op_parallelism_threads == 2
 
 
-def test_default_options_send_nothing():
-    assert _core.serialize_config(make_options()) == b""
+def test_default_options_send_only_the_inference_defaults():
+    import tensorflow as tf
+
+    config = tf.compat.v1.ConfigProto.FromString(_core.serialize_config(make_options()))
+    expected = tf.compat.v1.ConfigProto()
+    expected.graph_options.rewrite_options.memory_optimization = (
+        expected.graph_options.rewrite_options.NO_MEM_OPT
+    )
+    assert config == expected
 
 
 def test_cpu_device_gives_the_same_outputs(frozen):

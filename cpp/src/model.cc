@@ -6,6 +6,10 @@
 
 #include <tensorflow/c/c_api_experimental.h>
 
+#if defined(__GLIBC__)
+#include <malloc.h>  // malloc_trim
+#endif
+
 #include "executor.h"
 #include "graph_checks.h"
 #include "model_impl.h"
@@ -20,6 +24,16 @@
 namespace tfreeze {
 
 namespace {
+
+// Loading, and the first run (where TensorFlow's Grappler rewrites the graph),
+// make and free several copies of the graph and its constants. glibc keeps
+// freed memory resident unless asked to give it back: for ResNet50 (a 98 MB
+// .pb) that is ~650 MB of RSS (docs/benchmarks.md, "Memory").
+void ReturnFreedMemory() {
+#if defined(__GLIBC__)
+  malloc_trim(0);
+#endif
+}
 
 std::string ReadFile(const std::string& path) {
   if (path.find('\0') != std::string::npos) {
@@ -193,11 +207,15 @@ ModelInfo Model::Inspect(const std::string& path) {
 
 Model Model::Load(const std::string& path, const Options& options) {
   if (internal::IsSavedModelDir(path)) return LoadSavedModel(path, options);
-  return Build(ReadFile(path), "\"" + path + "\"", options);
+  Model model = Build(ReadFile(path), "\"" + path + "\"", options);
+  ReturnFreedMemory();  // the file's bytes and TensorFlow's parse of them
+  return model;
 }
 
 Model Model::FromBytes(std::string_view graph_def, const Options& options) {
-  return Build(graph_def, "the in-memory model", options);
+  Model model = Build(graph_def, "the in-memory model", options);
+  ReturnFreedMemory();  // TensorFlow's parse of the bytes
+  return model;
 }
 
 Model Model::Build(std::string_view graph_def, const std::string& origin,
@@ -311,6 +329,7 @@ std::vector<Tensor> Model::RunPrepared(const std::vector<int>& input_indices,
     if (value != nullptr) outputs.push_back(Tensor::Adopt(value));
   }
   internal::ThrowIfError<RunError>(status.get(), "TensorFlow failed to run the model");
+  if (!impl_->ran_once.exchange(true)) ReturnFreedMemory();
   return outputs;
 }
 

@@ -2,6 +2,7 @@
 #ifndef TFREEZE_SRC_MODEL_IMPL_H_
 #define TFREEZE_SRC_MODEL_IMPL_H_
 
+#include <atomic>
 #include <vector>
 
 #include "signature.h"
@@ -20,6 +21,7 @@ struct Model::Impl {
   std::vector<TensorInfo> inputs;
   std::vector<TensorInfo> outputs;
   Executor executor = Executor::kDefault;
+  std::atomic<bool> ran_once{false};  // see ReturnFreedMemory in model.cc
 };
 
 }  // namespace tfreeze

@@ -153,10 +153,6 @@ void RegisterOptions(py::module_& module) {
           "config_proto", [](const Options& o) { return py::bytes(o.config_proto); },
           [](Options& o, const py::bytes& value) { o.config_proto = value; });
   module.def(
-      "session_config_proto",
-      [](const Options& options) { return py::bytes(SessionConfigProto(options)); },
-      py::arg("options"), "The serialized ConfigProto a session gets for these options.");
-  module.def(
       "find_unsafe_ops",
       [](const py::bytes& graph_def) { return UnsafeOpsToList(FindUnsafeOps(std::string(graph_def))); },
       py::arg("graph_def"), "The nodes of a serialized GraphDef whose ops are on the deny list.");

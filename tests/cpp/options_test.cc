@@ -10,6 +10,10 @@
 namespace tfreeze {
 namespace {
 
+// graph_options (10) { rewrite_options (10) { memory_optimization (4): NO_MEM_OPT } },
+// first in every config (session_config.cc says why).
+const std::string kInferenceDefaults("\x52\x04\x52\x02\x20\x01", 6);
+
 std::vector<float> RunAffine(const Options& options) {
   Model model = Model::FromBytes(testing::AffineGraphDef(), options);
   Tensor x = Tensor::FromVector<float>({1, 3}, {1, 1, 1});
@@ -77,8 +81,15 @@ TEST(SessionConfigTest, EncodesThreadCountsAsProtobufVarints) {
   Options options;
   options.intra_op_threads = 1;
   options.inter_op_threads = 300;  // two-byte varint
-  EXPECT_EQ(internal::SerializeConfig(options), std::string("\x10\x01\x28\xac\x02", 5));
-  EXPECT_EQ(internal::SerializeConfig(Options{}), "");
+  EXPECT_EQ(internal::SerializeConfig(options),
+            kInferenceDefaults + std::string("\x10\x01\x28\xac\x02", 5));
+  EXPECT_EQ(internal::SerializeConfig(Options{}), kInferenceDefaults);
+}
+
+TEST(SessionConfigTest, TheUsersConfigProtoComesAfterTheDefaultsSoItWins) {
+  Options options;
+  options.config_proto = std::string("\x52\x04\x52\x02\x20\x03", 6);  // memory_optimization: HEURISTICS
+  EXPECT_EQ(internal::SerializeConfig(options), kInferenceDefaults + options.config_proto);
 }
 
 TEST(SessionConfigTest, DeviceNames) {
@@ -152,7 +163,8 @@ TEST(SessionConfigTest, GraphOptimizationsOffDisablesTheMetaOptimizer) {
   Options options;
   options.graph_optimizations = false;
   // graph_options (10) { rewrite_options (10) { disable_meta_optimizer (19): true } }
-  EXPECT_EQ(internal::SerializeConfig(options), std::string("\x52\x05\x52\x03\x98\x01\x01", 7));
+  EXPECT_EQ(internal::SerializeConfig(options),
+            kInferenceDefaults + std::string("\x52\x05\x52\x03\x98\x01\x01", 7));
 }
 
 }  // namespace

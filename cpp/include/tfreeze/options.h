@@ -77,11 +77,6 @@ struct Options {
 // environment that starts the program. Throws Error naming the bad field.
 Options LoadOptionsFile(const std::string& path, Options base = {});
 
-// The serialized tensorflow.ConfigProto a session is created with for these
-// options (with kAuto left as is: Model::executor() says what it chose). Give
-// it to another TensorFlow session, e.g. Python's, to run the same way.
-std::string SessionConfigProto(const Options& options);
-
 }  // namespace tfreeze
 
 #endif  // TFREEZE_OPTIONS_H_

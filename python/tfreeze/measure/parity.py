@@ -116,7 +116,7 @@ def same_session_config(threads: int, executor: str) -> bytes:
     from tfreeze._native import _core
 
     options = make_options(intra_op_threads=threads, inter_op_threads=threads, executor=executor)
-    return _core.session_config_proto(options)
+    return _core.serialize_config(options)
 
 
 def python_run(

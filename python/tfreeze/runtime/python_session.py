@@ -18,7 +18,7 @@ __all__ = ["PythonSession", "session_config"]
 def session_config(
     intra_op_threads: int | None, inter_op_threads: int | None, config_proto: bytes | None = None
 ) -> Any:
-    """``config_proto`` (serialized, e.g. from ``_core.session_config_proto``) wins:
+    """``config_proto`` (serialized, e.g. from ``_core.serialize_config``) wins:
     it is how a Python session is configured exactly as a C++ one."""
     import tensorflow as tf
 
