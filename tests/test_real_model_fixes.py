@@ -1,0 +1,123 @@
+"""Failures real packaged models exposed (issue 10, items 4 and 5), each
+reproduced by a small model made here: docs/realworld.md."""
+
+from __future__ import annotations
+
+import h5py
+import keras
+import numpy as np
+import pytest
+
+import tfreeze
+from tfreeze.cli import main as cli_main
+from tfreeze.errors import FreezeError
+
+
+def _pooling_chain() -> keras.Model:
+    """An audio CNN with an open time axis whose pooling needs >= 16 frames."""
+    keras.utils.set_random_seed(0)
+    x = keras.Input((8, None, 1), name="spectrogram")
+    y = x
+    for _ in range(4):
+        y = keras.layers.Conv2D(4, 3, padding="same", activation="relu")(y)
+        y = keras.layers.MaxPooling2D((1, 2))(y)
+    y = keras.layers.GlobalAveragePooling2D()(y)
+    return keras.Model(x, keras.layers.Dense(3)(y))
+
+
+def test_verification_grows_open_dimensions_until_the_graph_runs(tmp_path):
+    report = tfreeze.freeze(_pooling_chain(), tmp_path / "m.pb")
+    assert report.max_abs_diff < 1e-5
+    assert tfreeze.Model(tmp_path / "m.pb").verify()["passed"]
+
+
+def test_verify_shapes_are_used_as_given(tmp_path):
+    report = tfreeze.freeze(
+        _pooling_chain(), tmp_path / "m.pb", verify_shapes={"spectrogram": [2, 8, 32, 1]}
+    )
+    assert next(iter(report.verification.values()))[0].actual_shape == (2, 3)
+
+
+def test_verify_shapes_too_small_is_one_line_naming_the_option(tmp_path):
+    with pytest.raises(FreezeError) as caught:
+        tfreeze.freeze(
+            _pooling_chain(), tmp_path / "m.pb", verify_shapes={"spectrogram": [1, 8, 4, 1]}
+        )
+    message = str(caught.value)
+    assert "\n" not in message and "verify_shapes" in message and "--verify-shape" in message
+    assert not (tmp_path / "m.pb").exists()
+
+
+@pytest.mark.parametrize(
+    "shape, problem",
+    [
+        ({"nope": [1, 8, 32, 1]}, "the inputs are: spectrogram"),
+        ({"spectrogram": [1, 9, 32, 1]}, "fixed"),
+    ],
+)
+def test_verify_shapes_that_do_not_fit_the_signature_are_refused(tmp_path, shape, problem):
+    with pytest.raises(FreezeError, match=problem):
+        tfreeze.freeze(_pooling_chain(), tmp_path / "m.pb", verify_shapes=shape)
+
+
+def test_cli_verify_shape_flag(tmp_path, capsys):
+    source = tmp_path / "m.keras"
+    _pooling_chain().save(source)
+    out = str(tmp_path / "m.pb")
+    assert (
+        cli_main(["freeze", str(source), "-o", out, "--verify-shape", "spectrogram=1,8,4,1"]) == 2
+    )
+    error = capsys.readouterr().err.strip()
+    assert error.count("\n") == 0 and "verify" in error
+    assert cli_main(["freeze", str(source), "-o", out, "--verify-shape", "spectrogram=1,x"]) == 2
+    assert "NAME=DIM,DIM" in capsys.readouterr().err
+
+
+def _dilated_cropping_h5(path) -> keras.Model:
+    """A dilated Conv1D + Cropping1D model in an .h5 whose keras_version says
+    Keras 2 but whose config only Keras 3 reads (tf_keras cannot load it)."""
+    keras.utils.set_random_seed(0)
+    x = keras.Input((None, 2), name="signal")
+    y = keras.layers.Conv1D(4, 3, dilation_rate=2, padding="causal")(x)
+    y = keras.layers.Cropping1D((2, 0))(y)
+    model = keras.Model(x, keras.layers.Conv1D(1, 1)(y))
+    model.save(path)
+    with h5py.File(path, "r+") as file:
+        file.attrs["keras_version"] = "2.4.0"
+    return model
+
+
+def test_h5_that_tf_keras_cannot_load_falls_back_to_keras_3(tmp_path):
+    model = _dilated_cropping_h5(tmp_path / "m.h5")
+    report = tfreeze.freeze(tmp_path / "m.h5", tmp_path / "m.pb")
+    assert report.source_kind == "keras-file"
+    note = report.notes[0]
+    assert note.startswith(f"loaded with Keras {keras.__version__}")
+    assert "Keras 2.4.0" in note and "tf_keras" in note and "could not load" in note
+    x = np.random.default_rng(0).standard_normal((2, 16, 2)).astype(np.float32)
+    got = tfreeze.Model(tmp_path / "m.pb").run(x)
+    np.testing.assert_allclose(next(iter(got.values())), model.predict(x, verbose=0), atol=1e-5)
+
+
+def test_h5_with_a_loader_chosen_does_not_fall_back(tmp_path):
+    _dilated_cropping_h5(tmp_path / "m.h5")
+    with pytest.raises(FreezeError) as caught:
+        tfreeze.freeze(tmp_path / "m.h5", tmp_path / "m.pb", legacy_keras=True)
+    assert "tf_keras" in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_h5_written_by_keras_2_says_tf_keras_loaded_it(frozen_keras2_h5):
+    assert frozen_keras2_h5.notes[0].startswith("loaded with tf_keras")
+
+
+@pytest.fixture
+def frozen_keras2_h5(tmp_path):
+    import subprocess
+    import sys
+
+    script = (
+        "import tf_keras as k; m = k.Sequential([k.Input((3,)), k.layers.Dense(2)]); "
+        f"m.save({str(tmp_path / 'k2.h5')!r})"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, capture_output=True)
+    return tfreeze.freeze(tmp_path / "k2.h5", tmp_path / "k2.pb")
