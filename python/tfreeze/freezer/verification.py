@@ -233,16 +233,19 @@ def _size_failure(
     last: int,
     error: BaseException,
 ) -> str:
+    failed = f"the verify stage failed: {type(error).__name__}: {first_line(error)}"
+    growable = _can_grow(signature, stated)
+    if not stated and not growable:
+        return failed  # no size to blame: nothing open besides the batch
     tried = f"open dimensions {first}" + (f" to {last}" if last != first else "")
     if stated:
-        also = f" and {tried}" if _can_grow(signature, stated) else ""
-        tried = "the verify_shapes given" + also
+        tried = "the verify_shapes given" + (f" and {tried}" if growable else "")
     example = next((e for e in signature.inputs if e.shape and -1 in e.shape), signature.inputs[0])
     dims = ",".join("1" if d < 0 else str(d) for d in example.shape) if example.shape else "..."
     return (
-        f"the frozen graph did not run on random inputs ({tried}): {type(error).__name__}: "
-        f"{first_line(error)}; state sizes it runs with verify_shapes= / --verify-shape "
-        f"{example.name}={dims} (with the open sizes your data has), or freeze with --no-verify"
+        f"{failed} (random inputs, {tried}); state sizes the graph runs with verify_shapes= / "
+        f"--verify-shape {example.name}={dims} (with the open sizes your data has), or freeze "
+        "with --no-verify"
     )
 
 
