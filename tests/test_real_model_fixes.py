@@ -121,3 +121,64 @@ def frozen_keras2_h5(tmp_path):
     )
     subprocess.run([sys.executable, "-c", script], check=True, capture_output=True)
     return tfreeze.freeze(tmp_path / "k2.h5", tmp_path / "k2.pb")
+
+
+def _tf1_checkpoint(directory) -> None:
+    """A TF1 checkpoint as musicnn ships it: empty file names (".index",
+    ".meta"), a 'checkpoint' file naming the absolute directory it was written
+    in, and an ``_output_shapes`` hint newer shape inference contradicts."""
+    import tensorflow as tf
+
+    v1 = tf.compat.v1
+    graph = tf.Graph()
+    with graph.as_default():
+        x = v1.placeholder(tf.float32, (None, 3), name="x")
+        w = v1.get_variable("w", (3, 2), initializer=v1.constant_initializer(0.5))
+        tf.nn.sigmoid(tf.matmul(x, w), name="y")
+        with v1.Session(graph=graph) as session:
+            session.run(v1.global_variables_initializer())
+            v1.train.Saver().save(session, str(directory) + "/")
+    meta = v1.MetaGraphDef()
+    meta.ParseFromString((directory / ".meta").read_bytes())
+    matmul = next(n for n in meta.graph_def.node if n.op == "MatMul")
+    hint = matmul.attr["_output_shapes"].list
+    del hint.shape[:]
+    wrong = hint.shape.add()  # [?, 7]: the MatMul gives [?, 2]
+    wrong.dim.add(size=-1)
+    wrong.dim.add(size=7)
+    (directory / ".meta").write_bytes(meta.SerializeToString())
+    (directory / "checkpoint").write_text(
+        'model_checkpoint_path: "/home/someone/experiments/run_17/"\n'
+    )
+
+
+def test_tf1_checkpoint_moved_with_its_directory_and_stale_shape_hints(tmp_path):
+    directory = tmp_path / "model"
+    directory.mkdir()
+    _tf1_checkpoint(directory)
+    report = tfreeze.freeze(directory, tmp_path / "m.pb", output_names=["y"])
+    assert report.source_kind == "tf1-checkpoint"
+    got = tfreeze.Model(tmp_path / "m.pb").run(np.ones((1, 3), np.float32))["y"]
+    np.testing.assert_allclose(got, [[1 / (1 + np.exp(-1.5))] * 2], rtol=1e-6)
+
+
+def test_input_defaulting_to_a_tf_data_iterator_becomes_required(tmp_path):
+    """deepbrain's graph: the image defaults to a tf.data pipeline's next element."""
+    import tensorflow as tf
+
+    v1 = tf.compat.v1
+    graph = tf.Graph()
+    with graph.as_default():
+        dataset = tf.data.Dataset.from_tensors(np.zeros((1, 4), np.float32))
+        element = v1.data.make_one_shot_iterator(dataset).get_next()
+        image = v1.placeholder_with_default(element, (None, 4), name="image")
+        tf.reduce_sum(image * 2.0, axis=1, name="total")
+    source = tmp_path / "graph.pb"
+    source.write_bytes(graph.as_graph_def().SerializeToString())
+    report = tfreeze.freeze(str(source), tmp_path / "m.pb", output_names=["total"])
+    (entry,) = report.inputs
+    assert entry.name == "image" and not entry.optional
+    assert any("tf.data" in note for note in report.notes)
+    assert not report.warnings  # no dataset op left: optimized and verified
+    got = tfreeze.Model(tmp_path / "m.pb").run(np.ones((2, 4), np.float32))["total"]
+    np.testing.assert_array_equal(got, [8.0, 8.0])
