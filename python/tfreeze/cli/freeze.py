@@ -71,6 +71,14 @@ def _add_pipeline_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--no-verify", action="store_true", help="skip running the frozen graph against the source"
     )
+    p.add_argument(
+        "--verify-shape",
+        action="append",
+        default=[],
+        metavar="NAME=1,40,256,1",
+        help="the full shape of an input's verification feeds (repeat per input); by default "
+        "open dimensions start small and double until the graph runs",
+    )
     p.add_argument("--rtol", type=float, default=1e-5, help="verification tolerance (relative)")
     p.add_argument("--atol", type=float, default=1e-6, help="verification tolerance (absolute)")
 
@@ -107,6 +115,24 @@ def _add_source_arguments(p: argparse.ArgumentParser) -> None:
         default=None,
         help="load with tf_keras in a child process (default: when the file says Keras 2)",
     )
+
+
+def _verify_shapes(specs: list[str]) -> dict[str, list[int]] | None:
+    """``NAME=1,40,256,1`` -> {NAME: [1, 40, 256, 1]}: every size given."""
+    shapes = {}
+    for spec in specs:
+        name, sep, dims = spec.partition("=")
+        try:
+            if not sep or not name:
+                raise ValueError
+            shapes[name] = [int(d) for d in dims.split(",")] if dims.strip() else []
+            if any(d < 1 for d in shapes[name]):
+                raise ValueError
+        except ValueError:
+            raise ValueError(
+                f"--verify-shape {spec!r} is not NAME=DIM,DIM,... (every size a positive number)"
+            ) from None
+    return shapes or None
 
 
 def _shapes(specs: list[str]) -> dict[str, list[int]] | None:
@@ -151,6 +177,7 @@ def freeze_options(args: argparse.Namespace) -> dict[str, Any]:
         "keep_control_flow": args.keep_control_flow,
         "optimize": args.optimize,
         "verify": not args.no_verify,
+        "verify_shapes": _verify_shapes(args.verify_shape),
         "rtol": args.rtol,
         "atol": args.atol,
         "signature_name": args.signature,

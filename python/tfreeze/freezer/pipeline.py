@@ -22,7 +22,8 @@ from tfreeze.freezer.graph_edit import add_signature_node, prune_unused_function
 from tfreeze.freezer.naming import apply_names, bind_names, signature_of
 from tfreeze.freezer.report import FreezeReport
 from tfreeze.freezer.sources import FreezeOptions, Opened, Stages, kind_of, open_source
-from tfreeze.freezer.sources.legacy_keras import freeze_in_child
+from tfreeze.freezer.sources.base import SourceLoadError, first_line
+from tfreeze.freezer.sources.legacy_keras import freeze_in_child, legacy_loader_name
 from tfreeze.freezer.verification import (
     settle_unknown_ranks,
     store_test_vectors,
@@ -30,7 +31,7 @@ from tfreeze.freezer.verification import (
 )
 from tfreeze.runtime.safety import describe_unsafe_ops, unsafe_ops_in
 
-__all__ = ["FreezeOptions", "FreezeReport", "freeze", "freeze_opened"]
+__all__ = ["FreezeOptions", "FreezeReport", "freeze", "freeze_opened", "stage_failure"]
 
 
 def freeze(
@@ -66,38 +67,99 @@ def freeze(
     check_writable(output_path)  # before minutes of work, not after
     stages = Stages(progress)
     kind = kind_of(source, settings)
-    if kind == "keras2-h5":
-        report = FreezeReport.from_json(
-            freeze_in_child(os.fspath(source), os.fspath(output_path), settings, stages)
-        )
-        report.stages = {**stages.seconds, **report.stages}
-        return report
     started = time.perf_counter()
+    if kind == "keras2-h5" or (kind == "keras-file" and _is_h5(source)):
+        return _freeze_h5(os.fspath(source), kind, output_path, settings, stages, started)
     opened = _open(source, kind, settings, stages)
+    return _freeze_guarded(opened, output_path, settings, stages, started)
+
+
+def _freeze_guarded(
+    opened: Opened,
+    output_path: str | os.PathLike[str],
+    options: FreezeOptions,
+    stages: Stages,
+    started: float,
+) -> FreezeReport:
     try:
-        return freeze_opened(opened, output_path, settings, stages, started)
+        return freeze_opened(opened, output_path, options, stages, started)
     except (FreezeError, OSError, TypeError, ValueError):
         raise
     except Exception as error:  # TensorFlow's own failures, e.g. running the graph to verify
-        raise FreezeError(
-            f"the {stages.current or 'freeze'} stage failed: {type(error).__name__}: "
-            f"{_first_line(error)}"
-        ) from error
+        raise stage_failure(stages, error) from error
     finally:
         opened.close()
 
 
-_HEADER_LINES = ("Detected at node", "Node:", "[[", "Original stack trace")
+def stage_failure(stages: Stages, error: BaseException) -> FreezeError:
+    """One line naming the stage that failed and TensorFlow's telling line."""
+    return FreezeError(
+        f"the {stages.current or 'freeze'} stage failed: {type(error).__name__}: "
+        f"{first_line(error)}"
+    )
 
 
-def _first_line(error: BaseException) -> str:
-    """The line that says what went wrong: TensorFlow's graph errors open with
-    headers ("Graph execution error:", "Detected at node ...") before it."""
-    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
-    telling = [
-        line for line in lines if not line.endswith(":") and not line.startswith(_HEADER_LINES)
-    ]
-    return ((telling or lines or [""])[0])[:300]
+def _is_h5(source: Any) -> bool:
+    return isinstance(source, (str, os.PathLike)) and os.fspath(source).endswith((".h5", ".hdf5"))
+
+
+def _freeze_h5(
+    path: str,
+    kind: str,
+    output_path: str | os.PathLike[str],
+    options: FreezeOptions,
+    stages: Stages,
+    started: float,
+) -> FreezeReport:
+    """A .h5 file: loaded by the Keras its keras_version names (tf_keras in a
+    child process for Keras 2); when that loader fails and the user did not
+    choose one, by the other. The report says which loader was used and why."""
+    from tfreeze.freezer.sources.keras_source import h5_keras_version
+
+    written_by = f"the file says Keras {h5_keras_version(path) or '(version not recorded)'}"
+    legacy_first = kind == "keras2-h5"
+    try:
+        return _freeze_h5_with(path, legacy_first, output_path, options, stages, started, [])
+    except SourceLoadError as first:
+        if options.legacy_keras is not None:
+            raise FreezeError(f"{first}; {written_by}") from None
+        why = f"{written_by}, but {first.loader} could not load it: {first.reason}"
+        try:
+            return _freeze_h5_with(
+                path, not legacy_first, output_path, options, stages, started, [why]
+            )
+        except SourceLoadError as second:
+            raise FreezeError(
+                f"neither Keras loader could load {path!r} ({written_by}): {first.loader}: "
+                f"{first.reason}; {second.loader}: {second.reason}"
+            ) from None
+
+
+def _freeze_h5_with(
+    path: str,
+    legacy: bool,
+    output_path: str | os.PathLike[str],
+    options: FreezeOptions,
+    stages: Stages,
+    started: float,
+    why: list[str],
+) -> FreezeReport:
+    if legacy:
+        report = FreezeReport.from_json(
+            freeze_in_child(path, os.fspath(output_path), options, stages)
+        )
+        report.stages = {**stages.seconds, **report.stages}
+        report.notes = [_loader_note(legacy_loader_name(), why), *report.notes]
+        return report
+    import keras
+
+    opened = _open(path, "keras-file", options, stages)
+    opened.notes.insert(0, _loader_note(f"Keras {keras.__version__}", why))
+    return _freeze_guarded(opened, output_path, options, stages, started)
+
+
+def _loader_note(loader: str, why: list[str]) -> str:
+    return f"loaded with {loader}" + (f": {why[0]}" if why else "")
 
 
 def _open(source: Any, kind: str, options: FreezeOptions, stages: Stages) -> Opened:
@@ -110,7 +172,7 @@ def _open(source: Any, kind: str, options: FreezeOptions, stages: Stages) -> Ope
     except Exception as error:
         raise FreezeError(
             f"could not open {kind} source {_describe(source)}: {type(error).__name__}: "
-            f"{_first_line(error)}"
+            f"{first_line(error)}"
         ) from error
 
 
@@ -136,7 +198,7 @@ def freeze_opened(
     options, unsafe_warning = _hold_back_unsafe_ops(opened, options)
     graph_def, optimization, warnings = _optimize(opened, options, stages)
     warnings = unsafe_warning + warnings
-    settle_unknown_ranks(graph_def, opened, may_run=not unsafe_warning)
+    settle_unknown_ranks(graph_def, opened, options, may_run=not unsafe_warning)
     signature = signature_of(opened)
     verification: dict[str, list[ArrayDiff]] = {}
     if options.verify:

@@ -16,6 +16,7 @@ from tfreeze.errors import FreezeError
 from tfreeze.freezer.graph_edit import add_const_node, add_signature_node, serialize
 from tfreeze.freezer.naming import signature_of
 from tfreeze.freezer.sources import FreezeOptions, Opened
+from tfreeze.freezer.sources.base import first_line
 from tfreeze.runtime.feeds import random_feeds_for
 from tfreeze.signature import Signature, verify_node
 
@@ -24,6 +25,11 @@ __all__ = ["settle_unknown_ranks", "store_test_vectors", "verify_or_fall_back"]
 # (batch size, size of other open dimensions) of each verification run: more
 # than one of each, since tracing can bake a size into the graph.
 _VERIFY_SIZES = ((1, 4), (3, 6))
+# A graph whose pooling or convolution chain needs more frames than the sizes
+# above fails to run on them; open dimensions then double until it runs, up
+# to these bounds (per dimension, and elements per input).
+_MAX_OPEN_DIM = 4096
+_MAX_ELEMENTS = 1 << 24
 # Test vectors stored in the file: enough to replay, small beside the weights.
 _TEST_VECTOR_BUDGET = 1 << 20
 
@@ -42,7 +48,9 @@ def signed_session(graph_def: Any, signature: Signature) -> Any:
     )
 
 
-def settle_unknown_ranks(graph_def: Any, opened: Opened, *, may_run: bool = True) -> None:
+def settle_unknown_ranks(
+    graph_def: Any, opened: Opened, options: FreezeOptions, *, may_run: bool = True
+) -> None:
     """Outputs whose rank TensorFlow cannot infer statically get the rank one
     run shows, every size open: the signature must state a rank. ``may_run``
     is False when the graph holds unsafe ops the user did not allow."""
@@ -56,8 +64,11 @@ def settle_unknown_ranks(graph_def: Any, opened: Opened, *, may_run: bool = True
             "if you trust it"
         )
 
-    with signed_session(graph_def, signature_of(opened)) as session:
-        outputs = session.run(random_feeds_for(signature_of(opened).inputs, batch_size=2))
+    signature = signature_of(opened)
+    stated = _stated_shapes(signature, options.verify_shapes)
+    with signed_session(graph_def, signature) as session:
+        _, outputs, _ = _run_growing(session, signature, stated, 2, 4, np.random.default_rng(0))
+        outputs = dict(zip([e.name for e in signature.outputs], outputs, strict=True))
     for port in unknown:
         port.shape = (-1,) * np.ndim(outputs[port.name])
         opened.notes.append(
@@ -94,18 +105,22 @@ def _verify(
     report: dict[str, list[ArrayDiff]] = {e.name: [] for e in signature.outputs}
     cases: list[_Case] = []
     rng = np.random.default_rng(0)
+    stated = _stated_shapes(signature, options.verify_shapes)
+    grown = 0  # the open size the last run needed, when it needed more than planned
     with signed_session(graph_def, signature) as session:
         for batch_size, open_dim in _VERIFY_SIZES:
-            feeds = random_feeds_for(
-                signature.inputs, batch_size=batch_size, open_dim=open_dim, rng=rng
+            # A later run starts above the size an earlier one needed, and differs from it.
+            open_dim = max(open_dim, grown + 2) if grown else open_dim
+            feeds, frozen_out, used = _run_growing(
+                session, signature, stated, batch_size, open_dim, rng
             )
-            frozen_out = session.run(feeds)
-            source_out = opened.reference([feeds.get(e.name) for e in signature.inputs])
+            grown = used if used > open_dim else grown
+            source_out = _source_run(opened, signature, feeds)
             cases.append(([feeds[e.name] for e in signature.inputs if e.name in feeds], source_out))
-            for entry, expected in zip(signature.outputs, source_out, strict=True):
-                diff = compare_arrays(
-                    frozen_out[entry.name], expected, rtol=options.rtol, atol=options.atol
-                )
+            for entry, frozen, expected in zip(
+                signature.outputs, frozen_out, source_out, strict=True
+            ):
+                diff = compare_arrays(frozen, expected, rtol=options.rtol, atol=options.atol)
                 report[entry.name].append(diff)
                 if not diff.within_tolerance:
                     raise FreezeError(
@@ -115,6 +130,138 @@ def _verify(
                         f"{diff.max_rel:.3g} (tolerance rtol={options.rtol}, atol={options.atol})"
                     )
     return report, cases
+
+
+def _stated_shapes(
+    signature: Signature, shapes: dict[str, list[int]] | None
+) -> dict[str, tuple[int, ...]]:
+    """The verify_shapes the user gave, checked against the signature."""
+    if not shapes:
+        return {}
+    entries = {e.name: e for e in signature.inputs}
+    unknown = sorted(set(shapes) - set(entries))
+    if unknown:
+        raise FreezeError(
+            f"verify_shapes names {', '.join(unknown)}; the inputs are: {', '.join(entries)}"
+        )
+    stated = {}
+    for name, shape in shapes.items():
+        declared = entries[name].shape
+        fits = len(shape) == len(declared) and all(
+            d in (-1, n) and n > 0 for d, n in zip(declared, shape, strict=True)
+        )
+        if not fits:
+            raise FreezeError(
+                f"verify_shapes gives input {name!r} shape {list(shape)}; its signature shape "
+                f"is {list(declared)} (-1: open): give every dimension, the fixed ones as they are"
+            )
+        stated[name] = tuple(shape)
+    return stated
+
+
+def _feeds(
+    signature: Signature,
+    stated: dict[str, tuple[int, ...]],
+    batch_size: int,
+    open_dim: int,
+    rng: np.random.Generator,
+) -> dict[str, np.ndarray]:
+    feeds = random_feeds_for(signature.inputs, batch_size=batch_size, open_dim=open_dim, rng=rng)
+    for name, shape in stated.items():
+        if name in feeds:
+            feeds[name] = random_feeds_for(
+                [dataclasses.replace(_entry(signature, name), shape=shape)], rng=rng
+            )[name]
+    return feeds
+
+
+def _entry(signature: Signature, name: str) -> Any:
+    return next(e for e in signature.inputs if e.name == name)
+
+
+def _can_grow(signature: Signature, stated: dict[str, tuple[int, ...]]) -> bool:
+    """Some input has an open dimension besides the batch that the user did not state."""
+    return any(
+        -1 in e.shape[1:] for e in signature.inputs if e.name not in stated and e.shape is not None
+    )
+
+
+def _too_big(signature: Signature, open_dim: int, batch_size: int) -> bool:
+    for entry in signature.inputs:
+        sizes = [
+            batch_size if i == 0 and d < 0 else open_dim if d < 0 else d
+            for i, d in enumerate(entry.shape)
+        ]
+        if int(np.prod(sizes, dtype=np.int64)) > _MAX_ELEMENTS:
+            return True
+    return open_dim > _MAX_OPEN_DIM
+
+
+def _run_growing(
+    session: Any,
+    signature: Signature,
+    stated: dict[str, tuple[int, ...]],
+    batch_size: int,
+    open_dim: int,
+    rng: np.random.Generator,
+) -> tuple[dict[str, np.ndarray], list[np.ndarray], int]:
+    """Runs the frozen graph on random inputs, doubling the open dimensions
+    while it fails (a pooling chain that needs more frames); returns the feeds,
+    the outputs in signature order and the open size used."""
+    first = open_dim
+    while True:
+        feeds = _feeds(signature, stated, batch_size, open_dim, rng)
+        try:
+            outputs = session.run(feeds)
+            return feeds, [outputs[e.name] for e in signature.outputs], open_dim
+        except FreezeError:
+            raise
+        except Exception as error:  # TensorFlow's: the graph cannot run at this size
+            grow = _can_grow(signature, stated) and not _too_big(
+                signature, open_dim * 2, batch_size
+            )
+            if not grow:
+                message = _size_failure(signature, stated, first, open_dim, error)
+                raise FreezeError(message) from error
+            open_dim *= 2
+
+
+def _size_failure(
+    signature: Signature,
+    stated: dict[str, tuple[int, ...]],
+    first: int,
+    last: int,
+    error: BaseException,
+) -> str:
+    failed = f"the verify stage failed: {type(error).__name__}: {first_line(error)}"
+    growable = _can_grow(signature, stated)
+    if not stated and not growable:
+        return failed  # no size to blame: nothing open besides the batch
+    tried = f"open dimensions {first}" + (f" to {last}" if last != first else "")
+    if stated:
+        tried = "the verify_shapes given" + (f" and {tried}" if growable else "")
+    example = next((e for e in signature.inputs if e.shape and -1 in e.shape), signature.inputs[0])
+    dims = ",".join("1" if d < 0 else str(d) for d in example.shape) if example.shape else "..."
+    return (
+        f"{failed} (random inputs, {tried}); state sizes the graph runs with verify_shapes= / "
+        f"--verify-shape {example.name}={dims} (with the open sizes your data has), or freeze "
+        "with --no-verify"
+    )
+
+
+def _source_run(
+    opened: Opened, signature: Signature, feeds: dict[str, np.ndarray]
+) -> list[np.ndarray]:
+    """The source's own prediction; its failure names the source, not the frozen graph."""
+    try:
+        return opened.reference([feeds.get(e.name) for e in signature.inputs])
+    except FreezeError:
+        raise
+    except Exception as error:
+        raise FreezeError(
+            f"the source model failed on the inputs the frozen graph ran with: "
+            f"{type(error).__name__}: {first_line(error)}"
+        ) from error
 
 
 def store_test_vectors(

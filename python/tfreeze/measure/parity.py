@@ -189,6 +189,7 @@ def _source_outputs(
     was frozen with: checkpoint, signature_name, output_names...) and asked
     through its reference (a TF1 session, a SavedModel signature, a function).
     Outputs match the .pb's by name where the names agree, else by position."""
+    from tfreeze.freezer.fixed_inputs import fix_inputs
     from tfreeze.freezer.sources import FreezeOptions, Stages, kind_of, open_source
 
     options = FreezeOptions(**{**source_options, "optimize": False})
@@ -202,6 +203,8 @@ def _source_outputs(
         )
     opened = open_source(source, kind, options, Stages())
     try:
+        # Inputs fixed at freeze time (is_training=false) are fixed in the source too.
+        fix_inputs(opened, options.input_values or {})
         _check_same_shape(len(opened.inputs), len(opened.outputs), model)
         fed = [e.name for e in model.inputs]
         values = opened.reference(

@@ -14,7 +14,26 @@ import numpy as np
 
 from tfreeze.errors import FreezeError
 
-__all__ = ["FreezeOptions", "Opened", "Port", "Stages", "signature_dims", "tensor_name"]
+__all__ = [
+    "FreezeOptions",
+    "Opened",
+    "Port",
+    "SourceLoadError",
+    "Stages",
+    "first_line",
+    "signature_dims",
+    "tensor_name",
+]
+
+
+class SourceLoadError(FreezeError):
+    """A loader (Keras 3, tf_keras) could not load a model file; for .h5
+    files the freezer then tries the other one."""
+
+    def __init__(self, loader: str, path: str, reason: str) -> None:
+        super().__init__(f"{loader} could not load {path!r}: {reason}")
+        self.loader = loader
+        self.reason = reason
 
 
 @dataclass
@@ -31,6 +50,9 @@ class FreezeOptions:
     keep_control_flow: bool = False
     optimize: bool = True
     verify: bool = True
+    # {input: full shape} verification feeds; by default open dimensions are
+    # small and grow until the graph runs
+    verify_shapes: dict[str, list[int]] | None = None
     rtol: float = 1e-5
     atol: float = 1e-6
     # SavedModel
@@ -139,3 +161,16 @@ def tensor_name(name: str) -> str:
 
 def numpy_inputs(values: list[Any]) -> list[np.ndarray]:
     return [np.asarray(v) for v in values]
+
+
+_HEADER_LINES = ("Detected at node", "Node:", "[[", "Original stack trace")
+
+
+def first_line(error: BaseException) -> str:
+    """The line that says what went wrong: TensorFlow's graph errors open with
+    headers ("Graph execution error:", "Detected at node ...") before it."""
+    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
+    telling = [
+        line for line in lines if not line.endswith(":") and not line.startswith(_HEADER_LINES)
+    ]
+    return ((telling or lines or [""])[0])[:300]

@@ -7,7 +7,14 @@ from typing import Any
 from tfreeze.errors import FreezeError
 from tfreeze.freezer.keras_fixes import traceable_keras
 from tfreeze.freezer.keras_io import KerasIO, load_keras_model
-from tfreeze.freezer.sources.base import FreezeOptions, Opened, Stages, numpy_inputs
+from tfreeze.freezer.sources.base import (
+    FreezeOptions,
+    Opened,
+    SourceLoadError,
+    Stages,
+    first_line,
+    numpy_inputs,
+)
 from tfreeze.freezer.sources.functions import freeze_concrete
 
 __all__ = ["h5_keras_version", "open_keras_file", "open_keras_model"]
@@ -31,8 +38,8 @@ def open_keras_file(path: str, options: FreezeOptions, stages: Stages) -> Opened
         try:
             model = load_keras_model(path)
         except Exception as error:
-            raise FreezeError(
-                f"Keras {keras.__version__} could not load {path!r}: {error}"
+            raise SourceLoadError(
+                f"Keras {keras.__version__}", path, f"{type(error).__name__}: {first_line(error)}"
             ) from error
     return open_keras_model(model, options, stages, kind="keras-file")
 

@@ -18,13 +18,22 @@ import tempfile
 from typing import Any
 
 from tfreeze.errors import FreezeError
-from tfreeze.freezer.sources.base import FreezeOptions, Opened, Stages, numpy_inputs
+from tfreeze.freezer.sources.base import (
+    FreezeOptions,
+    Opened,
+    SourceLoadError,
+    Stages,
+    numpy_inputs,
+)
 from tfreeze.freezer.sources.functions import freeze_concrete
 
-__all__ = ["freeze_in_child", "open_legacy_model"]
+__all__ = ["freeze_in_child", "legacy_loader_name", "open_legacy_model"]
 
 REPORT_PREFIX = "tfreeze-report: "
 STAGE_PREFIX = "tfreeze-stage: "
+# A failure, one line: tf_keras could not load the file, or a later stage failed.
+LOAD_ERROR_PREFIX = "tfreeze-load-error: "
+ERROR_PREFIX = "tfreeze-error: "
 # The child's entry point; named, not imported: it imports the pipeline, which imports this.
 _CHILD_MODULE = "tfreeze.freezer.legacy_child"
 
@@ -33,6 +42,15 @@ def legacy_keras_available() -> bool:
     import importlib.util
 
     return importlib.util.find_spec("tf_keras") is not None
+
+
+def legacy_loader_name() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"tf_keras {version('tf-keras')}"
+    except PackageNotFoundError:
+        return "tf_keras"
 
 
 def freeze_in_child(path: str, output_path: str, options: FreezeOptions, stages: Stages) -> dict:
@@ -57,15 +75,23 @@ def freeze_in_child(path: str, output_path: str, options: FreezeOptions, stages:
         )
         process.stdin.write(json.dumps(dataclasses.asdict(options)))
         process.stdin.close()
-        report = None
+        report = load_error = error = None
         for line in process.stdout:
             if line.startswith(STAGE_PREFIX):
                 stages.announce(line[len(STAGE_PREFIX) :].strip())
             elif line.startswith(REPORT_PREFIX):
                 report = json.loads(line[len(REPORT_PREFIX) :])
+            elif line.startswith(LOAD_ERROR_PREFIX):
+                load_error = line[len(LOAD_ERROR_PREFIX) :].strip()
+            elif line.startswith(ERROR_PREFIX):
+                error = line[len(ERROR_PREFIX) :].strip()
         process.wait()
         stderr.seek(0)
         problem = _last_error(stderr.read()) or f"exit status {process.returncode}"
+    if load_error is not None:
+        raise SourceLoadError(legacy_loader_name(), path, load_error)
+    if error is not None:
+        raise FreezeError(error)
     if report is None:
         raise FreezeError(f"freezing legacy Keras file {path!r} failed: {problem}")
     return report

@@ -19,6 +19,7 @@ from tfreeze.freezer.sources.base import (
 )
 from tfreeze.freezer.sources.graphs import (
     VARIABLE_OPS,
+    detach_input_pipelines,
     exists,
     find_inputs,
     guess_outputs,
@@ -220,12 +221,47 @@ def is_checkpoint(path: str) -> bool:
     )
 
 
-def _resolve_checkpoint(path: str, given: str | None) -> tuple[str, str]:
-    """(meta graph file, checkpoint prefix) from a .meta file, a prefix or a directory."""
+def latest_checkpoint(directory: str) -> str | None:
+    """The prefix a directory's 'checkpoint' file names. A checkpoint moved
+    with its directory (a package's data files) keeps the absolute path it was
+    written at; then the same name inside ``directory`` is used."""
     import tensorflow as tf
 
+    state = tf.train.get_checkpoint_state(directory)
+    if state is None or not state.model_checkpoint_path:
+        return None
+    prefix = state.model_checkpoint_path
+    if not os.path.isabs(prefix):
+        prefix = os.path.join(directory, prefix)
+    if os.path.exists(prefix + ".index"):
+        return prefix
+    moved = os.path.join(directory, os.path.basename(prefix))
+    return moved if os.path.exists(moved + ".index") else None
+
+
+def _meta_graph_without_shape_hints(meta_path: str) -> Any:
+    """The MetaGraphDef without ``_output_shapes`` attributes: hints written by
+    old TensorFlow that newer shape inference may contradict (a training graph's
+    FusedBatchNormGrad), failing the import of a graph that runs fine."""
+    import tensorflow as tf
+
+    meta_graph = tf.compat.v1.MetaGraphDef()
+    with open(meta_path, "rb") as file:
+        meta_graph.ParseFromString(file.read())
+    nodes = list(meta_graph.graph_def.node)
+    for function in meta_graph.graph_def.library.function:
+        nodes.extend(function.node_def)
+    for node in nodes:
+        if "_output_shapes" in node.attr:
+            del node.attr["_output_shapes"]
+    return meta_graph
+
+
+def _resolve_checkpoint(path: str, given: str | None) -> tuple[str, str]:
+    """(meta graph file, checkpoint prefix) from a .meta file, a prefix or a directory."""
+
     if os.path.isdir(path):
-        prefix = tf.train.latest_checkpoint(path)
+        prefix = latest_checkpoint(path)
         if prefix is None:
             raise FreezeError(f"{path!r} has a 'checkpoint' file that names no checkpoint")
         meta = prefix + ".meta"
@@ -234,7 +270,7 @@ def _resolve_checkpoint(path: str, given: str | None) -> tuple[str, str]:
     else:
         meta, prefix = path + ".meta", path
     if given:
-        prefix = tf.train.latest_checkpoint(given) or given if os.path.isdir(given) else given
+        prefix = latest_checkpoint(given) or given if os.path.isdir(given) else given
     if not os.path.exists(meta):
         raise FreezeError(
             f"no meta graph {meta!r} beside checkpoint {prefix!r}; pass the graph itself "
@@ -264,7 +300,7 @@ def open_checkpoint(path: str, options: FreezeOptions, stages: Stages) -> Opened
     try:
         with stages("load"), graph.as_default():
             saver = tf.compat.v1.train.import_meta_graph(
-                meta_path, clear_devices=options.clear_devices
+                _meta_graph_without_shape_hints(meta_path), clear_devices=options.clear_devices
             )
             if saver is None:
                 raise FreezeError(f"{meta_path!r} has no variables to restore (no saver)")
@@ -349,6 +385,7 @@ def open_graph_def(path: str, options: FreezeOptions, stages: Stages) -> Opened:
     with stages("load"):
         graph_def = read_graph_def(exists(path))
         _strip_tfreeze_nodes(graph_def)
+        detached = detach_input_pipelines(graph_def)
         if options.clear_devices:
             for node in graph_def.node:
                 node.device = ""
@@ -375,6 +412,11 @@ def open_graph_def(path: str, options: FreezeOptions, stages: Stages) -> Opened:
         session.close()
         raise
     opened.name = os.path.basename(path)
+    if detached:
+        opened.notes.append(
+            f"{', '.join(detached)} defaulted to a tf.data pipeline's next element, which a "
+            "frozen graph cannot run (it reads files): made required inputs"
+        )
     return opened
 
 
@@ -397,7 +439,7 @@ def _restore_into(session: Any, checkpoint: str) -> None:
     imported resource handles cannot be built)."""
     import tensorflow as tf
 
-    prefix = tf.train.latest_checkpoint(checkpoint) if os.path.isdir(checkpoint) else checkpoint
+    prefix = latest_checkpoint(checkpoint) if os.path.isdir(checkpoint) else checkpoint
     if prefix is None or not os.path.exists(prefix + ".index"):
         raise FreezeError(f"checkpoint {checkpoint!r} not found (expected {checkpoint}.index)")
     dtypes = tf.train.load_checkpoint(prefix).get_variable_to_dtype_map()
