@@ -111,6 +111,9 @@ void Configure(httplib::Server& server, const tfreeze::serve::RestApi& api,
     response.set_content(tfreeze::serve::ErrorBody(message), "application/json");
     return httplib::Server::HandlerResponse::Handled;
   }));
+  // httplib writes a reply's head and body separately: without TCP_NODELAY,
+  // Nagle's algorithm holds the body until the client's delayed ACK (~40 ms).
+  server.set_tcp_nodelay(true);
   server.set_payload_max_length(serve.max_body_bytes);
   server.set_read_timeout(serve.timeout_seconds);
   server.set_write_timeout(serve.timeout_seconds);
