@@ -304,3 +304,21 @@ def test_missing_server_program_is_one_actionable_line(monkeypatch, capsys):
     assert main(["serve", "model.pb"]) == 2
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert "libcpp-httplib-dev" in line and "make setup" in line
+
+
+def test_unsafe_ops_are_refused_at_start_unless_allowed(tmp_path):
+    from test_safety import writer_function
+
+    target = tmp_path / "written.txt"
+    pb = tmp_path / "writer.pb"
+    tfreeze.freeze(writer_function(str(target)), str(pb))
+    code, lines = _serve_error([str(pb)])
+    assert code == 2 and len(lines) == 1 and "--allow-unsafe-ops WriteFile" in lines[0]
+
+    server = start(server_command(pb, "--allow-unsafe-ops", "WriteFile"), tmp_path, "writer")
+    try:
+        status, reply = call(server, "/v1/models/writer:predict", {"instances": [[1, 2, 3]]})
+        assert (status, reply) == (200, {"predictions": [[2.0, 4.0, 6.0]]})
+        assert target.read_text() == "written by a model"
+    finally:
+        server.stop()
