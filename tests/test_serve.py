@@ -208,6 +208,19 @@ def test_several_inputs_and_outputs_in_both_formats(two_server, frozen):
     assert status == 400 and "several inputs" in reply["error"]
 
 
+def test_a_large_body_labelled_as_a_form_like_curl_d_is_read_as_json(two_server, frozen):
+    # urllib, like `curl -d`, sends application/x-www-form-urlencoded; cpp-httplib
+    # refuses such bodies over 8 KB unless the server reads them itself.
+    rng = np.random.default_rng(2)
+    tokens, extra = rng.normal(size=(500, 6)), rng.normal(size=(500, 4))
+    body = json.dumps({"inputs": {"tokens": tokens.tolist(), "extra": extra.tolist()}}).encode()
+    assert len(body) > 8192
+    status, reply = call(two_server, "/v1/models/two:predict", body)
+    assert status == 200, reply
+    want = expected(frozen, tokens, extra)
+    np.testing.assert_allclose(reply["outputs"]["alpha"], want["alpha"], rtol=1e-6, atol=1e-6)
+
+
 def test_concurrent_requests_each_get_their_own_answer(two_server, frozen):
     rng = np.random.default_rng(1)
     batches = [(rng.normal(size=(2, 6)), rng.normal(size=(2, 4))) for _ in range(24)]

@@ -73,7 +73,7 @@ std::string Shown(const json& value) {
     if (text == kMinusInfinity) return "-Infinity";
   }
   if (value.is_array()) return "a list";
-  if (value.is_object() && value.size() > 4) return "an object";
+  if (value.is_object()) return IsBase64Object(value) ? "{\"b64\": ...}" : "an object";
   std::string shown = value.dump(-1, ' ', false, json::error_handler_t::replace);
   return shown.size() > 60 ? shown.substr(0, 57) + "..." : shown;
 }
