@@ -268,7 +268,7 @@ def test_sigterm_finishes_the_request_in_flight_then_exits_0(frozen, tmp_path):
         ).encode()
         with socket.create_connection((HOST, server.port), timeout=30) as client:
             client.sendall(head + body[:10])  # the request is now in flight
-            time.sleep(0.5)
+            time.sleep(1.0)  # time for the server to accept it, even on a busy machine
             server.process.send_signal(signal.SIGTERM)
             time.sleep(0.5)
             client.sendall(body[10:])
