@@ -35,12 +35,13 @@ $(DEPS_STAMP): pyproject.toml
 
 # The package itself, built against the environment's TensorFlow (no build
 # isolation: the build directory is kept, so rebuilds are incremental).
-$(INSTALL_STAMP): $(DEPS_STAMP) $(SOURCES)
+$(INSTALL_STAMP): $(DEPS_STAMP) $(SOURCES) | system-deps
 	$(BIN)/pip install --quiet --no-build-isolation ".[test]"
 	mkdir -p $(dir $@) && touch $@
 
-# GoogleTest (C++ tests) and CLI11 (C++ tools' arguments) come from Debian.
-SYSTEM_PACKAGES := libgtest-dev libcli11-dev
+# GoogleTest (C++ tests), CLI11 (C++ tools' arguments) and cpp-httplib
+# (tfreeze-serve's HTTP server, found through pkg-config) come from Debian.
+SYSTEM_PACKAGES := libgtest-dev libcli11-dev libcpp-httplib-dev pkg-config
 system-deps:
 	@dpkg -s $(SYSTEM_PACKAGES) >/dev/null 2>&1 || { \
 	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
