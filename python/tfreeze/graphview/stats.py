@@ -11,13 +11,14 @@ from tfreeze.signature import SIGNATURE_NODE
 
 __all__ = ["GraphStats", "graph_stats", "is_tfreeze_node", "read_graph_def"]
 
-# tfreeze's own nodes (signature, stored test vectors) sit under this scope.
-_TFREEZE_SCOPE = SIGNATURE_NODE.split("/")[0] + "/"
+# Where the stored test vectors sit (signature.verify_node).
+_VECTORS_SCOPE = "tfreeze/verify/"
 
 
 def is_tfreeze_node(name: str) -> bool:
-    """The signature and test-vector constants: metadata, not part of the model."""
-    return name.startswith(_TFREEZE_SCOPE)
+    """The signature and test-vector constants: metadata, not part of the model
+    (the table fills under ``tfreeze/init/`` are part of it)."""
+    return name == SIGNATURE_NODE or name.startswith(_VECTORS_SCOPE)
 
 
 def read_graph_def(path: str | os.PathLike[str]) -> Any:
