@@ -40,7 +40,7 @@ $(INSTALL_STAMP): $(DEPS_STAMP) $(SOURCES)
 	mkdir -p $(dir $@) && touch $@
 
 # GoogleTest (C++ tests) and CLI11 (C++ tools' arguments) come from Debian.
-SYSTEM_PACKAGES := libgtest-dev libcli11-dev
+SYSTEM_PACKAGES := libgtest-dev libcli11-dev graphviz
 system-deps:
 	@dpkg -s $(SYSTEM_PACKAGES) >/dev/null 2>&1 || { \
 	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \

@@ -12,13 +12,13 @@ import sys
 from collections.abc import Sequence
 
 from tfreeze._version import __version__
-from tfreeze.cli import bench, demo, export, freeze, inspect, parity, run, tune, verify
+from tfreeze.cli import bench, demo, export, freeze, graph, inspect, parity, run, tune, verify
 from tfreeze.errors import Error
 
 __all__ = ["build_parser", "main"]
 
 # In the order `tfreeze --help` lists them.
-_COMMANDS = (freeze, inspect, run, verify, parity, bench, tune, export, demo)
+_COMMANDS = (freeze, inspect, graph, run, verify, parity, bench, tune, export, demo)
 
 
 def build_parser() -> argparse.ArgumentParser:
