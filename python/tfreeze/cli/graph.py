@@ -54,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"wrote {event}: tensorboard --logdir {args.tensorboard}")
     if other is not None:
         changes = compare_ops(graph, other)
+        console.print(f"op counts, {args.model} -> {args.compare}:", highlight=False)
         for op, before, after in changes:
             console.print(f"{op}: {before} -> {after} ({after - before:+d})")
         if not changes:
