@@ -51,16 +51,22 @@ def test_expand_opens_a_scope_node_by_node_and_svg_renders(frozen, tmp_path, cap
     assert svg.count(">MatMul</text>") == matmuls
 
 
-def test_unsafe_ops_are_highlighted(tmp_path, capsys):
-    graph = tf.Graph()
-    with graph.as_default(), tf.name_scope("reader"):
-        path = tf.compat.v1.placeholder(tf.string, [], name="path")
-        tf.io.read_file(path, name="read")
+def test_unsafe_ops_highlighted_and_output_shapes_on_edges(tmp_path, capsys):
+    graph = tf.Graph()  # a plain GraphDef, no tfreeze signature: drawn unmarked
+    with graph.as_default():
+        with tf.name_scope("reader"):
+            path = tf.compat.v1.placeholder(tf.string, [], name="path")
+            contents = tf.io.read_file(path, name="read")
+        with tf.name_scope("size"):
+            tf.strings.length(contents)
     pb = tmp_path / "reader.pb"
-    pb.write_bytes(graph.as_graph_def().SerializeToString())
+    pb.write_bytes(graph.as_graph_def(add_shapes=True).SerializeToString())
     assert _graph(capsys, str(pb), "-o", str(tmp_path / "g.dot"))[0] == 0
-    box = re.search(r'"reader/" \[(.*)\];', (tmp_path / "g.dot").read_text()).group(1)
+    dot = (tmp_path / "g.dot").read_text()
+    box = re.search(r'"reader/" \[(.*)\];', dot).group(1)
     assert "color=red" in box and "1 unsafe" in box
+    assert "color=red" not in re.search(r'"size/" \[(.*)\];', dot).group(1)
+    assert '"reader/" -> "size/" [label="string []"];' in dot  # from _output_shapes
 
 
 def test_tensorboard_event_file_holds_the_graph(frozen, tmp_path, capsys):

@@ -47,9 +47,15 @@ def export_saved_model(
     staging = tempfile.mkdtemp(dir=directory, prefix=".tfreeze-")
     try:
         _build(graph_def, signature, os.path.join(staging, "model"))
+        old = os.path.join(staging, "old")
         if target.exists():  # --force: swap the old version out only once the new one is whole
-            os.replace(target, os.path.join(staging, "old"))
-        os.replace(os.path.join(staging, "model"), target)
+            os.replace(target, old)
+        try:
+            os.replace(os.path.join(staging, "model"), target)
+        except OSError:
+            if os.path.exists(old):
+                os.replace(old, target)
+            raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target

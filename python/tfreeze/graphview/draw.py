@@ -58,16 +58,32 @@ def _tensor_labels(graph_def: Any, signature: Signature | None) -> dict[str, str
 
     labels: dict[str, str] = {}
     for node in graph_def.node:
-        dtype = node.attr["dtype"].type or node.attr["T"].type
-        dtype_name = tf.dtypes.as_dtype(dtype).name if dtype else ""
+        dtypes = _output_dtypes(node)
         for index, shape in enumerate(node.attr["_output_shapes"].list.shape):
             if not shape.unknown_rank:
                 dims = ", ".join("?" if d.size < 0 else str(d.size) for d in shape.dim)
-                labels[f"{node.name}:{index}"] = f"{dtype_name} [{dims}]".strip()
+                dtype = tf.dtypes.as_dtype(dtypes[index]).name if index < len(dtypes) else ""
+                labels[f"{node.name}:{index}"] = f"{dtype} [{dims}]".strip()
     for entry in signature.inputs + signature.outputs if signature else ():
         dims = ", ".join("?" if d < 0 else str(d) for d in entry.shape)
         labels[entry.tensor] = f"{entry.dtype} [{dims}]"
     return labels
+
+
+def _output_dtypes(node: Any) -> list[int]:
+    """Output dtypes from the op's registered definition; [] when an output
+    is a list (its length lives in attributes) or the op is unknown."""
+    from tensorflow.python.framework import op_def_registry
+
+    op_def = op_def_registry.get(node.op)
+    if op_def is None:
+        return []
+    dtypes = []
+    for arg in op_def.output_arg:
+        if arg.number_attr or arg.type_list_attr:
+            return []
+        dtypes.append(arg.type or node.attr[arg.type_attr].type)
+    return [dtype for dtype in dtypes if dtype] if all(dtypes) else []
 
 
 def _parse_input(text: str) -> tuple[str, str, bool]:
