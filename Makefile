@@ -39,9 +39,10 @@ $(INSTALL_STAMP): $(DEPS_STAMP) $(SOURCES) | system-deps
 	$(BIN)/pip install --quiet --no-build-isolation ".[test]"
 	mkdir -p $(dir $@) && touch $@
 
-# GoogleTest (C++ tests), CLI11 (C++ tools' arguments) and cpp-httplib
-# (tfreeze-serve's HTTP server, found through pkg-config) come from Debian.
-SYSTEM_PACKAGES := libgtest-dev libcli11-dev libcpp-httplib-dev pkg-config
+# GoogleTest (C++ tests), CLI11 (C++ tools' arguments), cpp-httplib
+# (tfreeze-serve's HTTP server, found through pkg-config) and Graphviz (`dot`
+# for `tfreeze graph`) come from Debian.
+SYSTEM_PACKAGES := libgtest-dev libcli11-dev libcpp-httplib-dev pkg-config graphviz
 system-deps:
 	@dpkg -s $(SYSTEM_PACKAGES) >/dev/null 2>&1 || { \
 	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \

@@ -57,8 +57,17 @@ def test_freeze_json_report(tmp_path):
 
 
 def test_inspect_json(keras_and_pb):
-    _, pb = keras_and_pb
+    keras_path, pb = keras_and_pb
     signature = json.loads(tfreeze("inspect", str(pb), "--json").stdout)
+    ops = signature.pop("ops")
+    assert ops["MatMul"] == 3 and ops["Placeholder"] == 2 and "tfreeze" not in str(ops)
+    # Weights only: the concat axis (an int32 Const) and the signature are not
+    # parameters; grappler drops the untrained model's all-zero biases.
+    import keras
+
+    kernels = [layer.kernel for layer in keras.saving.load_model(keras_path).layers[-3:]]
+    assert signature.pop("parameters") == sum(int(np.prod(k.shape)) for k in kernels)
+    assert signature.pop("parameter_bytes") == 4 * sum(int(np.prod(k.shape)) for k in kernels)
     assert signature == {
         "inputs": [
             {"name": "tokens", "dtype": "float32", "shape": [None, 6]},
@@ -75,6 +84,7 @@ def test_inspect_json(keras_and_pb):
 def test_inspect_table(keras_and_pb):
     out = tfreeze("inspect", str(keras_and_pb[1])).stdout
     assert "tokens" in out and "alpha" in out and "[?, 6]" in out
+    assert "MatMul" in out and "104 (416 bytes)" in out  # 10*8 + 8*2 + 8*1 weights
 
 
 def test_run_npy_to_npz_matches_python_api(keras_and_pb, tmp_path):

@@ -12,13 +12,25 @@ import sys
 from collections.abc import Sequence
 
 from tfreeze._version import __version__
-from tfreeze.cli import bench, demo, freeze, inspect, parity, run, serve, tune, verify
+from tfreeze.cli import (
+    bench,
+    demo,
+    export,
+    freeze,
+    graph,
+    inspect,
+    parity,
+    run,
+    serve,
+    tune,
+    verify,
+)
 from tfreeze.errors import Error
 
 __all__ = ["build_parser", "main"]
 
 # In the order `tfreeze --help` lists them.
-_COMMANDS = (freeze, inspect, run, verify, parity, bench, tune, serve, demo)
+_COMMANDS = (freeze, inspect, graph, run, verify, parity, bench, tune, serve, export, demo)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,4 +1,5 @@
-"""``tfreeze inspect MODEL.pb``: a frozen model's inputs and outputs."""
+"""``tfreeze inspect MODEL.pb``: a frozen model's inputs and outputs, its op
+types and its parameter count."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ __all__ = ["add_parser"]
 def add_parser(commands: Any) -> None:
     p = commands.add_parser(
         "inspect",
-        help="print a .pb's inputs and outputs, and any ops that reach outside the model",
+        help="print a .pb's inputs and outputs, op counts, parameters, and any ops that reach "
+        "outside the model",
     )
     p.add_argument("model")
     p.add_argument("--json", action="store_true")
@@ -30,16 +32,27 @@ def run(args: argparse.Namespace) -> int:
     # SavedModel directory is loaded (and checked) as Model loads it.
     described = Model(args.model) if os.path.isdir(args.model) else inspect_file(args.model)
     unsafe = getattr(described, "unsafe_ops", [])
+    stats = None if os.path.isdir(args.model) else _stats(args.model)
     if args.json:
         print_json(
             {
                 "inputs": [spec.as_dict() for spec in described.inputs],
                 "outputs": [spec.as_dict() for spec in described.outputs],
                 "unsafe_ops": unsafe,
+                **(stats.as_dict() if stats else {}),
             }
         )
     else:
         console.print(render.signature_table(described, args.model))
+        if stats:
+            console.print(render.op_histogram_table(stats))
         if unsafe:
             console.print(render.unsafe_ops_table(unsafe))
     return 0
+
+
+def _stats(path: str) -> Any:
+    """Op histogram and parameters, read from the proto: nothing in it runs."""
+    from tfreeze.graphview import graph_stats, read_graph_def
+
+    return graph_stats(read_graph_def(path))

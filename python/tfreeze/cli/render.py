@@ -16,6 +16,7 @@ __all__ = [
     "cold_start_table",
     "FreezeProgress",
     "latency_table",
+    "op_histogram_table",
     "outputs_table",
     "parity_table",
     "print_freeze_report",
@@ -100,6 +101,18 @@ def signature_table(model: Any, path: str) -> Table:
     ]
     rows += [("output", s.name, s.dtype_name, _shape(s.shape)) for s in model.outputs]
     return _io_table(path, rows)
+
+
+def op_histogram_table(stats: Any) -> Table:
+    """Op type -> node count, and a last row with the weights' size."""
+    table = Table(title=f"{sum(stats.ops.values())} ops")
+    table.add_column("op")
+    table.add_column("count", justify="right")
+    for op, count in stats.ops.items():
+        table.add_row(op, str(count))
+    table.add_section()
+    table.add_row("parameters", f"{stats.parameters:,} ({stats.parameter_bytes:,} bytes)")
+    return table
 
 
 def unsafe_ops_table(found: list[dict[str, str]]) -> Table:
