@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -122,3 +123,22 @@ def test_limits_need_isolation_and_verify_stays_in_process(frozen):
     with pytest.raises(tfreeze.Error, match="in-process"):
         model.verify()
     assert model.benchmark(iterations=5, warmup=1)["iterations"] == 5
+
+
+def test_concurrent_calls_on_one_isolated_model_are_serialized_and_correct(frozen):
+    local = tfreeze.Model(frozen("mlp").path)
+    model = tfreeze.Model(frozen("mlp").path, isolated=True)
+    feeds = [local.random_feeds(batch_size=2, seed=seed) for seed in range(8)]
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(model.run, feeds * 5))
+    for fed, got in zip(feeds * 5, results, strict=True):
+        np.testing.assert_array_equal(got["scores"], local.run(fed)["scores"])
+
+
+def test_the_cpu_time_limit_ends_the_worker_with_sigxcpu(frozen):
+    with pytest.raises(tfreeze.ModelCrashedError) as crash:  # while loading, or a later run
+        model = tfreeze.Model(frozen("cnn").path, isolated=True, cpu_seconds=1)
+        feeds = model.random_feeds(batch_size=32)
+        while True:
+            model.run(feeds)
+    assert crash.value.signal == signal.SIGXCPU

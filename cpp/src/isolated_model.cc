@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
@@ -27,7 +28,8 @@ using internal::Request;
 using internal::WireReader;
 using internal::WireWriter;
 
-constexpr std::size_t kStderrTail = 2048;
+constexpr std::size_t kStderrRead = 16384;
+constexpr std::size_t kTailLines = 8;
 
 // The installed worker: next to the code that holds this function (the Python
 // module in a wheel), in ../libexec beside it (an installed program), where
@@ -64,17 +66,38 @@ int HighCloexec(int fd) {
   return high;
 }
 
-// The last lines the worker wrote to stderr (TensorFlow's fatal message).
+// What the worker last wrote to stderr, read after it died. A fatal log line
+// ("F1129 03:12:44.123 ... Check failed: ...") is followed by a stack trace:
+// keep that line and a few after it; otherwise the last few lines.
 std::string Tail(int fd) {
   const off_t end = lseek(fd, 0, SEEK_END);
   if (end <= 0) return "";
-  const off_t start = end > static_cast<off_t>(kStderrTail) ? end - kStderrTail : 0;
+  const off_t start = end > static_cast<off_t>(kStderrRead) ? end - kStderrRead : 0;
   std::string text(static_cast<std::size_t>(end - start), '\0');
   const ssize_t got = pread(fd, text.data(), text.size(), start);
   text.resize(got > 0 ? static_cast<std::size_t>(got) : 0);
   if (start > 0) text.erase(0, text.find('\n') + 1);  // no half line
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-  return text;
+  std::vector<std::string> lines;
+  std::size_t fatal = std::string::npos;
+  for (std::size_t at = 0; at < text.size();) {
+    std::size_t next = text.find('\n', at);
+    if (next == std::string::npos) next = text.size();
+    std::string line = text.substr(at, next - at);
+    if (!line.empty()) {
+      if (line.size() > 5 && line[0] == 'F' && std::isdigit(static_cast<unsigned char>(line[1]))) {
+        fatal = lines.size();
+      }
+      lines.push_back(std::move(line));
+    }
+    at = next + 1;
+  }
+  std::size_t first = lines.size() > kTailLines ? lines.size() - kTailLines : 0;
+  if (fatal != std::string::npos) first = fatal;
+  std::string tail;
+  for (std::size_t i = first; i < lines.size() && i < first + kTailLines; ++i) {
+    tail += (tail.empty() ? "" : "\n") + lines[i];
+  }
+  return tail;
 }
 
 }  // namespace

@@ -21,9 +21,11 @@ namespace {
 
 constexpr int kSocket = 3;
 
-void Limit(int resource, rlim_t value) {
+// `hard_extra` above the soft limit: RLIMIT_CPU's soft limit sends SIGXCPU,
+// the hard one SIGKILL; the former tells the host which limit it was.
+void Limit(int resource, rlim_t value, rlim_t hard_extra = 0) {
   if (value == 0) return;
-  const rlimit limit{value, value};
+  const rlimit limit{value, value + hard_extra};
   setrlimit(resource, &limit);
 }
 
@@ -75,7 +77,7 @@ int main(int argc, char** argv) {
 #endif
   if (argc != 3) return 2;
   Limit(RLIMIT_AS, std::strtoull(argv[1], nullptr, 10));
-  Limit(RLIMIT_CPU, std::strtoull(argv[2], nullptr, 10));
+  Limit(RLIMIT_CPU, std::strtoull(argv[2], nullptr, 10), 1);
   std::optional<tfreeze::Model> model;
   std::string request;
   while (tfreeze::internal::ReceiveFrame(kSocket, &request)) {
