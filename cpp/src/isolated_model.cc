@@ -193,7 +193,7 @@ struct IsolatedModel::Impl {
         "the worker process running the model (pid " + std::to_string(dead) + ") " + how +
             " while " + doing + "; the next call starts a new one" +
             (tail.empty() ? std::string(". It wrote nothing to stderr.")
-                          : ". Its last words:\n" + tail),
+                          : ". The end of its stderr:\n" + tail),
         signal, exit_code);
   }
 
