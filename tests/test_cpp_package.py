@@ -65,6 +65,16 @@ def test_install_layout(prefix):
     ):
         assert (package / name).exists(), name
     assert (prefix / "bin" / "tfreeze-run").exists() and (prefix / "bin" / "tfreeze-bench").exists()
+    assert os.access(prefix / "libexec" / "tfreeze-worker", os.X_OK)
+
+
+@pytest.mark.slow
+def test_the_installed_worker_runs_isolated_models(prefix, frozen, monkeypatch):
+    monkeypatch.setenv("TFREEZE_WORKER", str(prefix / "libexec" / "tfreeze-worker"))
+    model = tfreeze.Model(frozen("mlp").path, isolated=True)
+    feeds = model.random_feeds()
+    expected = tfreeze.Model(frozen("mlp").path).run(feeds)
+    np.testing.assert_array_equal(model.run(feeds)["scores"], expected["scores"])
 
 
 @pytest.mark.slow

@@ -10,7 +10,8 @@ namespace py = pybind11;
 namespace tfreeze::python {
 namespace {
 
-void Raise(const char* class_name, const Error& error) {
+template <typename Extra = void (*)(py::object&)>
+void Raise(const char* class_name, const Error& error, Extra extra = [](py::object&) {}) {
   py::object cls = py::module_::import("tfreeze.errors").attr(class_name);
   // A message can quote names from a corrupt or crafted file: never let its
   // bytes turn the error into a UnicodeDecodeError.
@@ -19,6 +20,7 @@ void Raise(const char* class_name, const Error& error) {
       PyUnicode_DecodeUTF8(message.data(), static_cast<Py_ssize_t>(message.size()), "replace"));
   py::object instance = cls(text);
   instance.attr("code") = CodeName(error.code());
+  extra(instance);
   PyErr_SetObject(cls.ptr(), instance.ptr());
 }
 
@@ -42,6 +44,11 @@ void Translate(std::exception_ptr thrown) {
     Raise("ShapeError", e);
   } catch (const InputError& e) {
     Raise("InputError", e);
+  } catch (const ModelCrashedError& e) {
+    Raise("ModelCrashedError", e, [&](py::object& instance) {
+      instance.attr("signal") = e.signal();
+      instance.attr("exit_code") = e.exit_code();
+    });
   } catch (const RunError& e) {
     Raise("RunError", e);
   } catch (const Error& e) {

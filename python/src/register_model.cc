@@ -10,6 +10,7 @@
 #include "registrations.h"
 #include "tfreeze/benchmark.h"
 #include "session_config.h"
+#include "tfreeze/isolated_model.h"
 #include "tfreeze/model.h"
 
 namespace py = pybind11;
@@ -58,7 +59,8 @@ ConvertedFeeds ConvertFeeds(const py::dict& feeds) {
   return converted;
 }
 
-py::list Run(const Model& model, const py::dict& feeds,
+template <typename AnyModel>
+py::list Run(const AnyModel& model, const py::dict& feeds,
              const std::optional<std::vector<std::string>>& fetches) {
   ConvertedFeeds converted = ConvertFeeds(feeds);
   std::vector<Tensor> outputs;
@@ -147,6 +149,9 @@ void RegisterOptions(py::module_& module) {
       .def_readwrite("caller_thread", &Options::caller_thread)
       .def_readwrite("allow_unsafe_ops", &Options::allow_unsafe_ops)
       .def_readwrite("allowed_unsafe_ops", &Options::allowed_unsafe_ops)
+      .def_readwrite("isolation_memory_limit_bytes", &Options::isolation_memory_limit_bytes)
+      .def_readwrite("isolation_cpu_seconds", &Options::isolation_cpu_seconds)
+      .def_readwrite("isolation_worker", &Options::isolation_worker)
       .def_readwrite("saved_model_tags", &Options::saved_model_tags)
       .def_readwrite("saved_model_signature", &Options::saved_model_signature)
       .def_property(
@@ -207,11 +212,25 @@ void RegisterModel(py::module_& module) {
       .def_property_readonly("outputs", [](const Model& m) { return Describe(m.outputs()); })
       .def_property_readonly("executor",
                              [](const Model& m) { return ExecutorName(m.executor()); })
-      .def("run", &Run, py::arg("feeds"), py::arg("fetches") = py::none())
+      .def("run", &Run<Model>, py::arg("feeds"), py::arg("fetches") = py::none())
       .def("verify", &Verify)
       .def("benchmark", &RunBenchmark, py::arg("feeds"), py::arg("warmup") = 10,
            py::arg("iterations") = 200, py::arg("max_seconds") = 0.0,
            py::arg("fetches") = py::none());
+  py::class_<IsolatedModel>(module, "IsolatedModel")
+      .def(py::init([](const std::string& path, const Options& options) {
+             py::gil_scoped_release release;
+             return IsolatedModel::Load(path, options);
+           }),
+           py::arg("path"), py::arg("options") = Options())
+      .def_property_readonly("inputs", [](const IsolatedModel& m) { return Describe(m.inputs()); })
+      .def_property_readonly("outputs",
+                             [](const IsolatedModel& m) { return Describe(m.outputs()); })
+      .def_property_readonly("executor",
+                             [](const IsolatedModel& m) { return ExecutorName(m.executor()); })
+      .def_property_readonly("worker_pid", &IsolatedModel::worker_pid)
+      .def("run", &Run<IsolatedModel>, py::arg("feeds"), py::arg("fetches") = py::none())
+      .def("close", &IsolatedModel::Close, py::call_guard<py::gil_scoped_release>());
   module.def(
       "summarize_latencies",
       [](std::vector<double> samples) { return StatsToDict(SummarizeLatencies(std::move(samples))); },

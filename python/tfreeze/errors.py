@@ -16,6 +16,7 @@ __all__ = [
     "FreezeError",
     "InputError",
     "LoadError",
+    "ModelCrashedError",
     "ModelFileNotFoundError",
     "RunError",
     "ShapeError",
@@ -65,6 +66,16 @@ class ShapeError(InputError):
 
 class RunError(Error, RuntimeError):
     """TensorFlow failed while running the graph."""
+
+
+class ModelCrashedError(RunError):
+    """The worker process of an isolated model died during a call (TensorFlow
+    aborted, a resource limit was hit, it was killed). The message ends with
+    its last lines on stderr; ``signal`` (0 if it exited) and ``exit_code``
+    (-1 if a signal ended it) say how. The next call starts a new worker."""
+
+    signal: int = 0
+    exit_code: int = -1
 
 
 class FreezeError(Error):

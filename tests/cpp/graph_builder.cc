@@ -54,6 +54,8 @@ class GraphBuilder {
     return op;
   }
 
+  TF_Operation* Find(const char* name) { return TF_GraphOperationByName(graph_.get(), name); }
+
   void Sign(const std::string& signature) {
     if (signature.empty()) return;
     Const(internal::kSignatureNode, Tensor::FromStrings({}, {signature}));
@@ -200,6 +202,41 @@ std::string FillGraphDef(const std::vector<int64_t>& dims) {
   graph.Sign(R"({"format":"tfreeze.signature","version":1,
     "inputs":[{"name":"x","tensor":"x:0","dtype":"float32","shape":[-1]}],
     "outputs":[{"name":"y","tensor":"y:0","dtype":"float32","shape":[-1]}]})");
+  return graph.Serialize();
+}
+
+}  // namespace tfreeze::testing
+
+namespace tfreeze::testing {
+
+std::string AbortGraphDef() {
+  GraphBuilder graph;
+  AddAffineNodes(graph);
+  TF_Operation* x = graph.Find("x");
+  TF_OperationDescription* abort = graph.Begin("Abort", "abort", {});
+  const std::string message = "boom was fetched";
+  TF_SetAttrString(abort, "error_msg", message.data(), message.size());
+  TF_Operation* aborting = graph.Finish(abort);
+  TF_OperationDescription* boom = graph.Begin("Identity", "boom", {x});
+  TF_AddControlInput(boom, aborting);
+  graph.Finish(boom);
+  graph.Sign(R"({"format":"tfreeze.signature","version":1,
+    "inputs":[{"name":"x","tensor":"x:0","dtype":"float32","shape":[-1,3]}],
+    "outputs":[{"name":"y","tensor":"y:0","dtype":"float32","shape":[-1,2]},
+               {"name":"boom","tensor":"boom:0","dtype":"float32","shape":[-1,3]}]})");
+  return graph.Serialize();
+}
+
+std::string FedFillGraphDef() {
+  GraphBuilder graph;
+  TF_Operation* count = graph.Placeholder("count", TF_INT64, {1});
+  TF_Operation* one = graph.Const("one", Tensor::FromVector<float>({}, {1}));
+  TF_Operation* filled = graph.Op("Fill", "filled", {count, one});
+  TF_Operation* axis = graph.Const("axis", Tensor::FromVector<int32_t>({1}, {0}));
+  graph.Op("Sum", "total", {filled, axis});
+  graph.Sign(R"({"format":"tfreeze.signature","version":1,
+    "inputs":[{"name":"count","tensor":"count:0","dtype":"int64","shape":[1]}],
+    "outputs":[{"name":"total","tensor":"total:0","dtype":"float32","shape":[]}]})");
   return graph.Serialize();
 }
 

@@ -49,6 +49,16 @@ std::string UnsafeAffineGraphDef(const std::string& path, const std::string& pri
 // y = x + sum(Fill(dims, 1)): a Fill whose element count `dims` sets.
 std::string FillGraphDef(const std::vector<int64_t>& dims);
 
+// The affine graph (input "x", output "y") plus an output "boom" (the
+// identity of x) behind a control edge from an Abort
+// node: fetching "boom" makes TensorFlow abort the process (LOG(FATAL)
+// "boom was fetched"). Needs Options::allowed_unsafe_ops = {"Abort"}.
+std::string AbortGraphDef();
+
+// total = sum(Fill([count], 1.0f)): input "count" int64 [1] sets how many
+// floats TensorFlow allocates.
+std::string FedFillGraphDef();
+
 }  // namespace tfreeze::testing
 
 #endif  // TFREEZE_TESTS_CPP_GRAPH_BUILDER_H_

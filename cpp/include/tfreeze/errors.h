@@ -110,6 +110,22 @@ class RunError : public Error {
   using Error::Error;
 };
 
+// The worker process of an IsolatedModel died during a call (TensorFlow
+// aborted, a resource limit was hit, or it was killed). The message carries
+// the signal or exit status and the last lines the worker wrote to stderr
+// (TensorFlow's fatal message); the next call starts a fresh worker.
+class ModelCrashedError : public RunError {
+ public:
+  ModelCrashedError(const std::string& message, int signal, int exit_code)
+      : RunError(Code::kAborted, message), signal_(signal), exit_code_(exit_code) {}
+  int signal() const { return signal_; }        // 0 if it exited
+  int exit_code() const { return exit_code_; }  // -1 if a signal ended it
+
+ private:
+  int signal_;
+  int exit_code_;
+};
+
 }  // namespace tfreeze
 
 #endif  // TFREEZE_ERRORS_H_

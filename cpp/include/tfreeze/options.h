@@ -8,6 +8,7 @@
 #ifndef TFREEZE_OPTIONS_H_
 #define TFREEZE_OPTIONS_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -69,6 +70,16 @@ struct Options {
   // A serialized tensorflow.ConfigProto for anything else. Fields set above
   // are appended after it, so they win where both set the same field.
   std::string config_proto;
+
+  // IsolatedModel only (tfreeze/isolated_model.h): limits on the worker
+  // process, applied with setrlimit (0: none). Memory is address space
+  // (RLIMIT_AS): TensorFlow alone reserves about 1-2 GB of it. CPU time is
+  // the worker's total, across calls, until it restarts.
+  std::int64_t isolation_memory_limit_bytes = 0;
+  int isolation_cpu_seconds = 0;
+  // The worker executable; empty: $TFREEZE_WORKER, else found where tfreeze
+  // installed it (next to the Python module, or in libexec/).
+  std::string isolation_worker;
 };
 
 // Reads a config file written by `tfreeze tune` (JSON; see docs/benchmarks.md)

@@ -5,6 +5,7 @@
 #include "tfreeze/benchmark.h"
 #include "tfreeze/dtype.h"
 #include "tfreeze/errors.h"
+#include "tfreeze/isolated_model.h"
 #include "tfreeze/model.h"
 #include "tfreeze/npy.h"
 #include "tfreeze/options.h"

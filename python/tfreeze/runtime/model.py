@@ -7,6 +7,7 @@ goes through the C API only.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -15,7 +16,7 @@ import numpy as np
 
 from tfreeze._native import _core
 from tfreeze.dtypes import numpy_dtype
-from tfreeze.errors import InputError
+from tfreeze.errors import Error, InputError
 from tfreeze.runtime.feeds import random_array
 from tfreeze.runtime.options import make_options
 
@@ -86,7 +87,9 @@ class Model:
     >>> probs = model.run(images)["probs"]
     """
 
-    def __init__(self, path: str | os.PathLike[str], **options: Any) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], *, isolated: bool = False, **options: Any
+    ) -> None:
         """Loads ``path``: a frozen .pb, or a SavedModel directory (inputs and
         outputs then named by the signature's keys, in key order).
 
@@ -109,8 +112,18 @@ class Model:
           are refused (UnsafeOpError) unless allowed: True for all, or a list of
           op names. Allow only for files you trust
         - ``config``: a file written by ``tfreeze tune``; its settings win
+        - ``isolated``: run TensorFlow in a child process (``tfreeze-worker``), so
+          that TensorFlow aborting raises ModelCrashedError here instead of ending
+          this process; the next call starts a new worker. Each call copies feeds
+          and outputs through a socket (docs/reliability.md has the cost).
+          ``verify`` is in-process only
+        - ``memory_limit_bytes``, ``cpu_seconds``: limits on that child (address
+          space, total CPU time); isolated models only
         """
-        self._native = _core.Model(_checked_path(path), make_options(**options))
+        if not isolated and (options.get("memory_limit_bytes") or options.get("cpu_seconds")):
+            raise ValueError("memory_limit_bytes and cpu_seconds need isolated=True")
+        native = _core.IsolatedModel if isolated else _core.Model
+        self._native = native(_checked_path(path), make_options(**options))
         self._init_specs()
 
     @classmethod
@@ -124,6 +137,30 @@ class Model:
     def _init_specs(self) -> None:
         self.inputs: list[TensorSpec] = _specs(self._native.inputs)
         self.outputs: list[TensorSpec] = _specs(self._native.outputs)
+
+    @property
+    def isolated(self) -> bool:
+        """Whether TensorFlow runs in a child process (``isolated=True``)."""
+        return isinstance(self._native, _core.IsolatedModel)
+
+    @property
+    def worker_pid(self) -> int | None:
+        """The isolated model's worker process id; None when in-process, or
+        between a crash and the next call."""
+        pid = self._native.worker_pid if self.isolated else -1
+        return pid if pid > 0 else None
+
+    def close(self) -> None:
+        """Stops an isolated model's worker now (later calls raise Error); the
+        worker is also stopped when the Model is garbage-collected."""
+        if self.isolated:
+            self._native.close()
+
+    def __enter__(self) -> Model:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     @property
     def executor(self) -> str:
@@ -158,8 +195,10 @@ class Model:
 
         Returns ``passed``, ``cases``, ``rtol``, ``atol`` and ``checks`` (per output
         and case: ``max_abs``, ``max_rel``, ``shape_ok``, ``passed``). Raises
-        tfreeze.Error when the file carries no test vectors.
+        tfreeze.Error when the file carries no test vectors, or for an isolated model.
         """
+        if self.isolated:
+            raise Error("verify runs in-process only: load the model without isolated=True")
         return self._native.verify()
 
     def benchmark(
@@ -179,7 +218,25 @@ class Model:
         """
         if feeds is None:
             feeds = self.random_feeds(batch_size=batch_size, seed=seed)
+        if self.isolated:
+            return self._benchmark_isolated(self._normalize(feeds), warmup, iterations, max_seconds)
         return self._native.benchmark(self._normalize(feeds), warmup, iterations, max_seconds)
+
+    def _benchmark_isolated(
+        self, feeds: dict[str, Any], warmup: int, iterations: int, max_seconds: float
+    ) -> dict[str, Any]:
+        """The timing loop in Python: each run's cost includes the round trip."""
+        for _ in range(warmup):
+            self._native.run(feeds)
+        samples: list[float] = []
+        start = time.perf_counter()
+        while len(samples) < iterations:
+            before = time.perf_counter()
+            self._native.run(feeds)
+            samples.append((time.perf_counter() - before) * 1e6)
+            if max_seconds and time.perf_counter() - start > max_seconds:
+                break
+        return _core.summarize_latencies(samples)
 
     def random_feeds(
         self, *, batch_size: int = 1, open_dim: int = 4, seed: int = 0

@@ -37,11 +37,15 @@ def make_options(
     caller_thread: bool = False,
     allow_unsafe_ops: bool | Sequence[str] = False,
     config: str | os.PathLike[str] | None = None,
+    memory_limit_bytes: int | None = None,
+    cpu_seconds: int | None = None,
 ) -> Any:
     """The C++ runtime's Options; unknown keywords are a TypeError as usual."""
     for label, value in (
         ("intra_op_threads", intra_op_threads),
         ("inter_op_threads", inter_op_threads),
+        ("memory_limit_bytes", memory_limit_bytes),
+        ("cpu_seconds", cpu_seconds),
     ):
         if value is not None and (not isinstance(value, int) or value < 1):
             raise ValueError(f"{label} must be a positive integer or None, got {value!r}")
@@ -61,6 +65,8 @@ def make_options(
     options.graph_optimizations = bool(graph_optimizations)
     options.executor = executor
     options.caller_thread = bool(caller_thread)
+    options.isolation_memory_limit_bytes = memory_limit_bytes or 0
+    options.isolation_cpu_seconds = cpu_seconds or 0
     if isinstance(allow_unsafe_ops, str):
         raise TypeError(
             f"allow_unsafe_ops takes True or a list of op names, got {allow_unsafe_ops!r}"
