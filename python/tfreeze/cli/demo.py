@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import argparse
 import os
-from typing import Any
-
-import numpy as np
-from rich.console import Console
+from typing import TYPE_CHECKING, Any
 
 from tfreeze.cli import render as reports
 from tfreeze.cli.common import console, positive, require_modules
-from tfreeze.examples.digits import train_digits_cnn
+
+if TYPE_CHECKING:
+    import numpy as np
+    from rich.console import Console
 
 __all__ = ["add_parser", "run_demo"]
 
@@ -24,7 +24,11 @@ _BATCH_SIZES = (1, 32)
 
 
 def add_parser(commands: Any) -> None:
-    p = commands.add_parser("demo", help="train, freeze, run from C++, print parity and latency")
+    p = commands.add_parser(
+        "demo",
+        help="train, freeze, run from C++, print parity and latency",
+        epilog="examples:\n  tfreeze demo\n  tfreeze demo --workdir /tmp/demo --epochs 3",
+    )
     p.add_argument("--workdir", default=os.path.join("build", "demo"))
     p.add_argument("--epochs", type=positive, default=12)
     p.add_argument("--threads", type=positive, default=1)
@@ -37,6 +41,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _train(console: Console, epochs: int) -> tuple[Any, tuple, float]:
+    from tfreeze.examples.digits import train_digits_cnn
+
     with console.status(f"training a small CNN on scikit-learn's digits for {epochs} epochs"):
         return train_digits_cnn(epochs)
 
@@ -55,6 +61,7 @@ def _latency_rows(
 
 
 def run_demo(console: Console, *, workdir: str, epochs: int, threads: int) -> int:
+    import numpy as np
     import tensorflow as tf
 
     # Same thread settings for every runner; must precede TensorFlow's first op.

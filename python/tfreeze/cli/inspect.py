@@ -15,6 +15,7 @@ def add_parser(commands: Any) -> None:
     p = commands.add_parser(
         "inspect",
         help="print a .pb's inputs and outputs, and any ops that reach outside the model",
+        epilog="examples:\n  tfreeze inspect model.pb\n  tfreeze inspect model.pb --json",
     )
     p.add_argument("model")
     p.add_argument("--json", action="store_true")

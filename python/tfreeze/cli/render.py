@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from tfreeze.freezer.pipeline import FreezeReport
-from tfreeze.measure.parity import ParityReport
+if TYPE_CHECKING:  # the CLI imports this module before it knows it needs them
+    import numpy as np
+
+    from tfreeze.freezer.pipeline import FreezeReport
+    from tfreeze.measure.parity import ParityReport
 
 __all__ = [
     "bench_table",
@@ -120,6 +122,8 @@ def outputs_table(outputs: dict[str, np.ndarray], saved_to: str | None) -> Table
     for column in ("name", "dtype", "shape", "values"):
         table.add_column(column)
     for name, value in outputs.items():
+        import numpy as np
+
         preview = np.array2string(value.ravel()[:6], precision=5, separator=", ")
         if value.size > 6:
             preview = preview[:-1] + ", ...]"
