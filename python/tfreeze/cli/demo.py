@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 __all__ = ["add_parser", "run_demo"]
 
 _BATCH_SIZES = (1, 32)
+_EXAMPLE_IMAGES = 8
 
 
 def add_parser(commands: Any) -> None:
@@ -106,8 +107,13 @@ def run_demo(console: Console, *, workdir: str, epochs: int, threads: int) -> in
         ]
     for table in tables:
         console.print(table)
+    # A batch for the C++ example (examples/classify_digits) and `tfreeze run`.
+    images_path = os.path.join(workdir, "images.npy")
+    np.save(images_path, x_test[:_EXAMPLE_IMAGES])
     console.print(
-        f"files: {pb_path} (frozen), {keras_path} (source). Try: "
-        f"tfreeze inspect {pb_path}; tfreeze bench {pb_path} --batch 32"
+        f"files: {pb_path} (frozen), {keras_path} (source), {images_path} (the first "
+        f"{_EXAMPLE_IMAGES} test digits, labels {' '.join(map(str, y_test[:_EXAMPLE_IMAGES]))}). "
+        f"Try: tfreeze inspect {pb_path}; tfreeze run {pb_path} --input {images_path}; "
+        f"tfreeze bench {pb_path} --batch 32"
     )
     return 0 if parity.passed and verified["passed"] else 1

@@ -179,7 +179,7 @@ def run(args: argparse.Namespace) -> int:
     options = freeze_options(args)
     if args.json:
         report = freeze(args.source, args.output, **options)
-        print_json(report.to_json())
+        print_json(report.to_dict())
         return 0
     with render.FreezeProgress(console) as progress:
         report = freeze(args.source, args.output, progress=progress.stage, **options)

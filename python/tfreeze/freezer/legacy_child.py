@@ -28,7 +28,7 @@ def main() -> int:
         report = freeze_opened(opened, output_path, options, stages)
     finally:
         opened.close()
-    print(REPORT_PREFIX + json.dumps(report.to_json()), flush=True)
+    print(REPORT_PREFIX + report.to_json(), flush=True)
     return 0
 
 

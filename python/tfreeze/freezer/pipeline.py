@@ -66,7 +66,7 @@ def freeze(
     stages = Stages(progress)
     kind = kind_of(source, settings)
     if kind == "keras2-h5":
-        report = FreezeReport.from_json(
+        report = FreezeReport.from_dict(
             freeze_in_child(os.fspath(source), os.fspath(output_path), settings, stages)
         )
         report.stages = {**stages.seconds, **report.stages}
