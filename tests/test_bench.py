@@ -102,3 +102,31 @@ def test_plot_draws_every_thread_count_with_the_legend_clear_of_the_data(tmp_pat
         assert not legend.overlaps(axis.get_window_extent(renderer))
     bench.plot(rows, str(tmp_path / "plot.png"))
     assert (tmp_path / "plot.png").stat().st_size > 0
+
+
+def test_tables_piped_at_80_columns_keep_headers_and_numbers():
+    probe = (
+        "from tfreeze.cli import render\n"
+        "from tfreeze.cli.common import console\n"
+        "from tfreeze.measure.bench import BenchRow\n"
+        "stats = dict(p50_us=12345.6, p90_us=23456.7, p99_us=34567.8, mean_us=12345.1,"
+        " stddev_us=1234.5)\n"
+        "rows = [BenchRow('tfreeze', 32, 2, stats), BenchRow('onnxruntime', 32, 2, stats),"
+        " BenchRow('keras', 32, 2, stats, error='needs --source MODEL.keras')]\n"
+        "console.print(render.bench_table('build/bench/some-model.pb', rows))\n"
+    )
+    import os
+
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,  # a pipe, not a terminal
+        text=True,
+        env={**os.environ, "COLUMNS": "80"},
+        check=True,
+    )
+    assert "…" not in result.stdout
+    header = next(line for line in result.stdout.splitlines() if "runner" in line)
+    for column in ("batch", "threads", "p50", "stddev", "items/s", "× tfreeze"):
+        assert column in header
+    assert "12345.6" in result.stdout and "onnxruntime" in result.stdout
+    assert "keras: needs --source MODEL.keras" in result.stdout

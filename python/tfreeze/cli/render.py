@@ -192,6 +192,10 @@ def bench_table(path: str, rows: list[Any]) -> Table:
     ):
         table.add_column(column, justify="left" if column == "runner" else "right")
     baseline = {(r.batch, r.threads): r.stats["p50_us"] for r in rows if r.runner == "tfreeze"}
+    # Why a runner could not run goes under the table, not into a narrow column.
+    failures = dict.fromkeys(f"{row.runner}: {row.error}" for row in rows if row.error)
+    if failures:
+        table.caption = "[red]could not run[/red] " + "; ".join(failures)
     for row in rows:
         stats = row.stats
         if row.error:
@@ -199,7 +203,7 @@ def bench_table(path: str, rows: list[Any]) -> Table:
                 row.runner,
                 str(row.batch),
                 str(row.threads or "auto"),
-                f"[red]could not run: {row.error}[/red]",
+                "[red]could not run[/red]",
                 *[""] * 6,
             )
             continue

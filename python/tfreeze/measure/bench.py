@@ -20,7 +20,15 @@ import numpy as np
 from tfreeze.measure.latency import time_python_loop
 from tfreeze.runtime.model import Model
 
-__all__ = ["RUNNERS", "BenchRow", "cold_start", "measure_runner", "plot", "plot_figure", "run_bench"]
+__all__ = [
+    "RUNNERS",
+    "BenchRow",
+    "cold_start",
+    "measure_runner",
+    "plot",
+    "plot_figure",
+    "run_bench",
+]
 
 RUNNERS = ("tfreeze", "python", "onnxruntime", "keras")
 
