@@ -58,8 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = build_parser().parse_args(argv)  # --help and usage errors end here, TensorFlow unloaded
+    parser = build_parser()
+    args = parser.parse_args(argv)  # --help and usage errors end here, TensorFlow unloaded
     args.argv = argv  # for a command that must start itself again (cli.common.rerun_with)
+    args.parser = parser  # for `completion`, which writes the whole parser out
     try:
         with tensorflow_logs(verbose=args.verbose):
             return args.handler(args)

@@ -34,7 +34,5 @@ def add_parser(commands: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     import shtab
 
-    from tfreeze.cli import build_parser
-
-    print(shtab.complete(build_parser(), shell=args.shell))
+    print(shtab.complete(args.parser, shell=args.shell))
     return 0
