@@ -39,9 +39,10 @@ bool IsTensorFlowChatter(const std::string& line) {
 bool verbose_requested = false;
 
 // TensorFlow reads TF_CPP_MIN_LOG_LEVEL while its libraries initialize. When
-// the environment does not already hold the level wanted (0 with --verbose,
-// else at least 2: no INFO or WARNING lines), start again at once with it: at
-// this point the libraries are mapped but none of their code has run.
+// the environment does not already hold the level wanted (0, TensorFlow's
+// default, with --verbose; else at least 2: no INFO or WARNING lines), start
+// again at once with it: the libraries are mapped but none of their code has
+// run yet.
 // Returns only when the level is already right, or the restart failed.
 void EnsureLogLevel(char** argv, char** envp) {
   constexpr std::string_view kName = "TF_CPP_MIN_LOG_LEVEL=";
@@ -58,7 +59,7 @@ void EnsureLogLevel(char** argv, char** envp) {
     }
   }
   const char* value = found < 0 ? nullptr : envp[found] + kName.size();
-  const bool right = verbose_requested ? (value != nullptr && std::string_view(value) == "0")
+  const bool right = verbose_requested ? (value == nullptr || std::string_view(value) == "0")
                                        : (value != nullptr && value[0] >= '2' && value[0] <= '9');
   if (right) return;
   environment[found < 0 ? count++ : static_cast<std::size_t>(found)] =
