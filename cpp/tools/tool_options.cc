@@ -30,7 +30,8 @@ int startup_log = -1;  // what was written to stderr meanwhile
 // and anything else, always reach the user.
 bool IsTensorFlowChatter(const std::string& line) {
   static const std::regex chatter(
-      R"(^(WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR$)"
+      R"(^(WARNING: All log messages before absl::InitializeLog\(\) is called )"
+      R"(are written to STDERR$)"
       R"(|[IW]\d{4} \d\d:\d\d:\d+\.\d+ +\d+ \S+:\d+\] )"
       R"(|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: [IW] ))");
   return std::regex_search(line, chatter);
