@@ -71,3 +71,62 @@ def test_bad_runner_and_missing_source_are_clear(frozen):
 def test_batch_list_must_be_positive_integers(frozen):
     result = tfreeze_cli("bench", str(frozen("mlp").path), "--batch", "1,x")
     assert result.returncode == 2 and "comma-separated integers" in result.stderr
+
+
+def _row(runner: str, batch: int, threads: int, p50: float) -> bench.BenchRow:
+    samples = [p50 * (1 + 0.01 * i) for i in range(50)]
+    return bench.BenchRow(runner, batch, threads, {"p50_us": p50}, samples_us=samples)
+
+
+def test_plot_draws_every_thread_count_with_the_legend_clear_of_the_data(tmp_path):
+    rows = [
+        _row(runner, batch, threads, base * batch / threads)
+        for runner, base in (("tfreeze", 10.0), ("python", 40.0))
+        for threads in (1, 2)
+        for batch in (1, 8)
+    ]
+    figure = bench.plot_figure(rows)
+    left, right = figure.axes
+    labels = [line.get_label() for line in right.lines]
+    assert labels == [
+        "tfreeze, 1 thread",
+        "tfreeze, 2 threads",
+        "python, 1 thread",
+        "python, 2 threads",
+    ]
+    assert len(left.containers) == 4  # a histogram per series at the smallest batch
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    legend = right.get_legend().get_window_extent(renderer)
+    for axis in (left, right):
+        assert not legend.overlaps(axis.get_window_extent(renderer))
+    bench.plot(rows, str(tmp_path / "plot.png"))
+    assert (tmp_path / "plot.png").stat().st_size > 0
+
+
+def test_tables_piped_at_80_columns_keep_headers_and_numbers():
+    probe = (
+        "from tfreeze.cli import render\n"
+        "from tfreeze.cli.common import console\n"
+        "from tfreeze.measure.bench import BenchRow\n"
+        "stats = dict(p50_us=12345.6, p90_us=23456.7, p99_us=34567.8, mean_us=12345.1,"
+        " stddev_us=1234.5)\n"
+        "rows = [BenchRow('tfreeze', 32, 2, stats), BenchRow('onnxruntime', 32, 2, stats),"
+        " BenchRow('keras', 32, 2, stats, error='needs --source MODEL.keras')]\n"
+        "console.print(render.bench_table('build/bench/some-model.pb', rows))\n"
+    )
+    import os
+
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,  # a pipe, not a terminal
+        text=True,
+        env={**os.environ, "COLUMNS": "80"},
+        check=True,
+    )
+    assert "…" not in result.stdout
+    header = next(line for line in result.stdout.splitlines() if "runner" in line)
+    for column in ("batch", "threads", "p50", "stddev", "items/s", "× tfreeze"):
+        assert column in header
+    assert "12345.6" in result.stdout and "onnxruntime" in result.stdout
+    assert "keras: needs --source MODEL.keras" in result.stdout

@@ -176,6 +176,11 @@ def test_demo_runs_end_to_end(tmp_path):
     assert "replayed in C++: PASS" in result.stdout
     assert "tfreeze C++" in result.stdout and "Keras model(x" in result.stdout
     assert (tmp_path / "digits.pb").exists()
+    # The batch docs/cpp.md's example classifies: the model's input, float32 [N, 8, 8, 1].
+    images = np.load(tmp_path / "images.npy")
+    assert images.dtype == np.float32 and images.shape == (8, 8, 8, 1)
+    ran = tfreeze("run", str(tmp_path / "digits.pb"), "--input", str(tmp_path / "images.npy"))
+    assert "probs" in ran.stdout
 
 
 def test_freeze_a_tf1_checkpoint_with_no_names_then_parity(tmp_path):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -292,3 +293,43 @@ def test_tfreeze_run_errors_exit_2_with_the_reason(prefix, frozen, tmp_path):
     )
     assert result.returncode == 2
     assert 'unknown input "tok"; inputs are: tokens, extra' in result.stderr
+
+
+def _tool(prefix: Path, name: str, *args: str | Path, **environment: str):
+    return subprocess.run(
+        [str(prefix / "bin" / name), *map(str, args)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **environment},
+    )
+
+
+@pytest.mark.slow
+def test_installed_tools_hide_tensorflow_logs_unless_verbose(prefix, frozen):
+    chatter = re.compile(r"InitializeLog|oneDNN|cpu_feature_guard|^[IW]\d{4} ", re.M)
+    pb = frozen("cnn").path
+    environment = {"TF_CPP_MIN_LOG_LEVEL": "0"}  # even so: quiet unless asked
+    for args in (("--help",), (pb, "--verify")):
+        result = _tool(prefix, "tfreeze-run", *args, **environment)
+        assert result.returncode == 0 and not chatter.search(result.stderr), result.stderr
+    bench = _tool(prefix, "tfreeze-bench", pb, "--max_runs", "3", **environment)
+    assert bench.returncode == 0 and not chatter.search(bench.stderr), bench.stderr
+    verbose = _tool(prefix, "tfreeze-run", pb, "--verify", "-v", TF_CPP_MIN_LOG_LEVEL="2")
+    assert verbose.returncode == 0 and "InitializeLog" in verbose.stderr
+    # Real errors still come through, one line, exit 2.
+    missing = _tool(prefix, "tfreeze-run", "missing.pb", "--verify")
+    assert missing.returncode == 2
+    assert missing.stderr.strip().splitlines() == [
+        'tfreeze-run: error: model file "missing.pb" does not exist or cannot be read'
+    ]
+
+
+@pytest.mark.slow
+def test_installed_tools_usage_errors_exit_2_and_bench_takes_model_or_graph(prefix, frozen):
+    assert _tool(prefix, "tfreeze-run", "--no-such-flag").returncode == 2
+    nothing = _tool(prefix, "tfreeze-bench")
+    assert nothing.returncode == 2 and "--graph" in nothing.stderr
+    help_text = _tool(prefix, "tfreeze-bench", "--help").stdout
+    assert "REQUIRED" not in help_text and "one of them is needed" in help_text
+    graph = _tool(prefix, "tfreeze-bench", "--graph", frozen("mlp").path, "--max_runs", "3")
+    assert graph.returncode == 0 and "p50" in graph.stdout

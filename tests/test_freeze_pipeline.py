@@ -187,3 +187,16 @@ def test_unknown_sources_and_options_are_named(tmp_path):
         (tmp_path / "sm").mkdir()
         (tmp_path / "sm" / "saved_model.pb").write_bytes(b"")
         tfreeze.freeze(str(tmp_path / "sm"), tmp_path / "m.pb", saved_model_loader="tf3")
+
+
+def test_report_to_json_is_a_string_and_to_dict_its_document(frozen):
+    import json
+
+    report = frozen("mlp").report
+    text = report.to_json(indent=2)
+    assert isinstance(text, str) and isinstance(report.to_dict(), dict)
+    assert json.loads(text) == json.loads(json.dumps(report.to_dict()))  # tuples become lists
+    assert report.to_dict()["outputs"][0]["name"] == report.outputs[0].name
+    # Both what to_json writes now and the dict it returned before read back.
+    for document in (text, report.to_dict()):
+        assert tfreeze.FreezeReport.from_json(document).to_json() == report.to_json()

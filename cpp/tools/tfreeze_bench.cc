@@ -110,7 +110,9 @@ int main(int argc, char** argv) {
   app.add_option("--max_time", bench.max_seconds, "seconds of timed runs at most (0: no limit)")
       ->check(CLI::NonNegativeNumber);
   app.add_flag("--xla", xla, "compile the graph with XLA's JIT");
-  CLI11_PARSE(app, argc, argv);
+  if (const int code = tfreeze::tools::ParseArguments(app, tool, argc, argv); code >= 0) {
+    return code;
+  }
   tfreeze::tools::EnsureConfigEnvironment(tool, "tfreeze-bench", argv);
 
   return tfreeze::tools::RunReportingErrors("tfreeze-bench", [&] {

@@ -132,7 +132,9 @@ int main(int argc, char** argv) {
   app.add_flag("--verify", verify, "replay the test vectors stored in the file instead");
   app.add_option("--fetch", fetches, "output names to compute (default: all)")->delimiter(',');
   app.add_option("-o,--output-dir", output_dir, "where the output .npy files go");
-  CLI11_PARSE(app, argc, argv);
+  if (const int code = tfreeze::tools::ParseArguments(app, tool, argc, argv); code >= 0) {
+    return code;
+  }
   tfreeze::tools::EnsureConfigEnvironment(tool, "tfreeze-run", argv);
 
   return tfreeze::tools::RunReportingErrors("tfreeze-run", [&] {

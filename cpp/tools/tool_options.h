@@ -12,6 +12,16 @@
 
 namespace tfreeze::tools {
 
+// TensorFlow's log lines (its start-up banner, INFO and WARNING lines) are
+// hidden unless the tool is started with --verbose (-v). The banner is written
+// while TensorFlow's libraries load, before main(): tool_options.cc holds
+// stderr aside from a .preinit_array hook (which runs before any library's
+// initializers) until this executable's own initializers, then writes back
+// every line that is not TensorFlow's chatter. Only the tools do this; a
+// program linking tfreeze::tfreeze keeps TensorFlow's logging as it is.
+inline constexpr const char* kVerboseHelp =
+    "show TensorFlow's own log lines (hidden by default; errors always show)";
+
 struct ToolOptions {
   std::string model_path;
   int threads = 0;
@@ -22,6 +32,7 @@ struct ToolOptions {
   // --allow-unsafe-ops: "all", or comma-separated op names ("" : none allowed).
   std::string allow_unsafe_ops;
   bool json = false;
+  bool verbose = false;  // parsed for --help; the hiding is decided from argv at start-up
 
   // The runtime's Options: threads, device and executor, then the config
   // file's settings, which win (the file was tuned for this model).
@@ -40,6 +51,10 @@ void AddToolOptions(CLI::App& app, ToolOptions& options, const std::string& mode
 // arguments). Returns only when the environment is already in force; says so
 // loudly on stderr if the restart fails.
 void EnsureConfigEnvironment(const ToolOptions& options, const std::string& tool, char** argv);
+
+// Parses the command line: -1 to go on, else the exit code to end with (0
+// after --help; 2 for a usage error, the message printed by CLI11).
+int ParseArguments(CLI::App& app, const ToolOptions& options, int argc, char** argv);
 
 // Runs `body`; any error becomes one line, "TOOL: error: MESSAGE", and exit 2.
 int RunReportingErrors(const std::string& tool, const std::function<int()>& body);

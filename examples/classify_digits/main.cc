@@ -2,7 +2,8 @@
 //
 // Prints the predicted digit of each 8x8 image in IMAGES.npy (float32,
 // shape [N, 8, 8, 1], as `tfreeze demo` trains on), using the frozen digits
-// model that `tfreeze demo` writes to build/demo/digits.pb.
+// model that `tfreeze demo` writes to build/demo/digits.pb (it writes a batch
+// of test digits to build/demo/images.npy too).
 #include <tfreeze/tfreeze.h>
 
 #include <algorithm>

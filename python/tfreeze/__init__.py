@@ -1,11 +1,16 @@
 """tfreeze: freeze a TensorFlow/Keras model into one self-describing .pb and
 run it from C++.
 
-``import tfreeze`` does not import TensorFlow's Python package; only the
-freezing and comparison functions do, when called.
+``import tfreeze`` loads nothing heavy: the C++ runtime (``Model``) and the
+freezer load on first use, and TensorFlow's Python package only when a
+freezing or comparison function is called. So ``tfreeze --help`` starts in a
+blink and a program that only imports the package pays for nothing.
 """
 
 from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from tfreeze._version import __version__
 from tfreeze.errors import (
@@ -22,8 +27,18 @@ from tfreeze.errors import (
     UnknownNameError,
     UnsafeOpError,
 )
-from tfreeze.freezer import FreezeReport, freeze
-from tfreeze.runtime import Model, TensorSpec
+
+if TYPE_CHECKING:
+    from tfreeze.freezer import FreezeReport, freeze
+    from tfreeze.runtime import Model, TensorSpec
+
+# Public name -> the module that defines it, imported on first access (PEP 562).
+_LAZY = {
+    "FreezeReport": "tfreeze.freezer",
+    "freeze": "tfreeze.freezer",
+    "Model": "tfreeze.runtime",
+    "TensorSpec": "tfreeze.runtime",
+}
 
 __all__ = [
     "DTypeError",
@@ -44,3 +59,15 @@ __all__ = [
     "__version__",
     "freeze",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value  # later accesses skip this function
+        return value
+    raise AttributeError(f"module 'tfreeze' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -17,13 +17,23 @@ from tfreeze.cli.common import (
     rerun_with,
     unsafe_allowance,
 )
-from tfreeze.runtime.options import EXECUTORS, missing_environment
 
 __all__ = ["add_parser"]
 
+# tfreeze.runtime.options.EXECUTORS, spelled out so that building the parser
+# (`tfreeze --help`) does not load the runtime; a test keeps the two equal.
+EXECUTORS = ("default", "single_threaded", "auto")
+
 
 def add_parser(commands: Any) -> None:
-    p = commands.add_parser("bench", help="time a .pb in a C++ loop, optionally against others")
+    p = commands.add_parser(
+        "bench",
+        help="time a .pb in a C++ loop, optionally against others",
+        epilog="examples:\n"
+        "  tfreeze bench model.pb --batch 1,32\n"
+        "  tfreeze bench model.pb --threads 1,2 --compare python --plot bench.png\n"
+        "  tfreeze bench model.pb --config tuned.json --json",
+    )
     p.add_argument("model")
     p.add_argument("--batch", type=int_list, default=[1], help="batch sizes, e.g. 1,8,32")
     p.add_argument(
@@ -98,6 +108,7 @@ def _measure(args: argparse.Namespace, runners: list[str]) -> tuple[list[Any], d
 
 def run(args: argparse.Namespace) -> int:
     from tfreeze.measure import bench
+    from tfreeze.runtime.options import missing_environment
 
     if args.plot:
         require_modules({"matplotlib": "bench"}, purpose="--plot")

@@ -23,7 +23,12 @@ __all__ = [
     "unsafe_allowance",
 ]
 
-console = Console()
+# A terminal: rich fits tables to its width. Anything else (a pipe, a file, a
+# CI log) has no width to fit, and rich's default there, COLUMNS or 80, cut
+# headers and numbers to "…": tables keep their natural width instead, up to this.
+_WIDTH_WHEN_NOT_A_TERMINAL = 200
+
+console = Console(width=None if sys.stdout.isatty() else _WIDTH_WHEN_NOT_A_TERMINAL)
 
 
 def names(text: str | None) -> list[str] | None:

@@ -9,22 +9,27 @@ from __future__ import annotations
 
 import argparse
 import os
-from typing import Any
-
-import numpy as np
-from rich.console import Console
+from typing import TYPE_CHECKING, Any
 
 from tfreeze.cli import render as reports
 from tfreeze.cli.common import console, positive, require_modules
-from tfreeze.examples.digits import train_digits_cnn
+
+if TYPE_CHECKING:
+    import numpy as np
+    from rich.console import Console
 
 __all__ = ["add_parser", "run_demo"]
 
 _BATCH_SIZES = (1, 32)
+_EXAMPLE_IMAGES = 8
 
 
 def add_parser(commands: Any) -> None:
-    p = commands.add_parser("demo", help="train, freeze, run from C++, print parity and latency")
+    p = commands.add_parser(
+        "demo",
+        help="train, freeze, run from C++, print parity and latency",
+        epilog="examples:\n  tfreeze demo\n  tfreeze demo --workdir /tmp/demo --epochs 3",
+    )
     p.add_argument("--workdir", default=os.path.join("build", "demo"))
     p.add_argument("--epochs", type=positive, default=12)
     p.add_argument("--threads", type=positive, default=1)
@@ -37,6 +42,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _train(console: Console, epochs: int) -> tuple[Any, tuple, float]:
+    from tfreeze.examples.digits import train_digits_cnn
+
     with console.status(f"training a small CNN on scikit-learn's digits for {epochs} epochs"):
         return train_digits_cnn(epochs)
 
@@ -55,6 +62,7 @@ def _latency_rows(
 
 
 def run_demo(console: Console, *, workdir: str, epochs: int, threads: int) -> int:
+    import numpy as np
     import tensorflow as tf
 
     # Same thread settings for every runner; must precede TensorFlow's first op.
@@ -99,8 +107,13 @@ def run_demo(console: Console, *, workdir: str, epochs: int, threads: int) -> in
         ]
     for table in tables:
         console.print(table)
+    # A batch for the C++ example (examples/classify_digits) and `tfreeze run`.
+    images_path = os.path.join(workdir, "images.npy")
+    np.save(images_path, x_test[:_EXAMPLE_IMAGES])
     console.print(
-        f"files: {pb_path} (frozen), {keras_path} (source). Try: "
-        f"tfreeze inspect {pb_path}; tfreeze bench {pb_path} --batch 32"
+        f"files: {pb_path} (frozen), {keras_path} (source), {images_path} (the first "
+        f"{_EXAMPLE_IMAGES} test digits, labels {' '.join(map(str, y_test[:_EXAMPLE_IMAGES]))}). "
+        f"Try: tfreeze inspect {pb_path}; tfreeze run {pb_path} --input {images_path}; "
+        f"tfreeze bench {pb_path} --batch 32"
     )
     return 0 if parity.passed and verified["passed"] else 1

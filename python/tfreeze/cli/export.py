@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from tfreeze.cli.common import add_unsafe_argument, console, positive, unsafe_allowance
+from tfreeze.cli.common import (
+    add_unsafe_argument,
+    console,
+    positive,
+    print_json,
+    unsafe_allowance,
+)
 
 __all__ = ["add_parser"]
 
@@ -14,6 +20,8 @@ def add_parser(commands: Any) -> None:
     p = commands.add_parser(
         "export",
         help="write a .pb as a versioned SavedModel (DIR/1/) that TF Serving loads unchanged",
+        epilog="examples:\n  tfreeze export model.pb --saved-model models/digits\n"
+        "  tfreeze export model.pb --saved-model models/digits --version 2 --json",
     )
     p.add_argument("model", help="a frozen .pb")
     p.add_argument(
@@ -25,6 +33,7 @@ def add_parser(commands: Any) -> None:
     p.add_argument("--version", type=positive, default=1, help="version number (default 1)")
     p.add_argument("--force", action="store_true", help="replace an existing version")
     add_unsafe_argument(p)
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(handler=run)
 
 
@@ -38,5 +47,8 @@ def run(args: argparse.Namespace) -> int:
         force=args.force,
         allow_unsafe_ops=unsafe_allowance(args),
     )
-    console.print(f"wrote {path} (signature serving_default, tag serve)")
+    if args.json:
+        print_json({"saved_model": str(path), "signature": "serving_default", "tags": ["serve"]})
+    else:
+        console.print(f"wrote {path} (signature serving_default, tag serve)")
     return 0

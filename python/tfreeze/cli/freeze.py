@@ -20,6 +20,11 @@ def add_parser(commands: Any) -> None:
         "(.meta file, checkpoint prefix or directory), or a GraphDef .pb/.pbtxt (frozen, or "
         "with --checkpoint). No node names are needed: they are read from the source or "
         "guessed, and the guess is printed.",
+        epilog="examples:\n"
+        "  tfreeze freeze model.keras -o model.pb\n"
+        "  tfreeze freeze saved_model/ -o model.pb --json\n"
+        "  tfreeze freeze model.ckpt.meta -o model.pb --output-names scores\n"
+        "  tfreeze freeze graph.pb --checkpoint ckpt/ -o model.pb --input-value keep_prob=1.0",
     )
     p.add_argument("source", help="the model to freeze")
     p.add_argument("-o", "--output", required=True, help="the .pb to write (.pbtxt: text)")
@@ -201,7 +206,7 @@ def run(args: argparse.Namespace) -> int:
     options = freeze_options(args)
     if args.json:
         report = freeze(args.source, args.output, **options)
-        print_json(report.to_json())
+        print_json(report.to_dict())
         return 0
     with render.FreezeProgress(console) as progress:
         report = freeze(args.source, args.output, progress=progress.stage, **options)

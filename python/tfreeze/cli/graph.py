@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from tfreeze.cli.common import console, names
+from tfreeze.cli.common import console, names, print_json
 
 __all__ = ["add_parser"]
 
@@ -16,6 +16,9 @@ def add_parser(commands: Any) -> None:
         "graph",
         help="draw a .pb's graph (.svg, .png, .dot; name scopes collapsed) or write it for "
         "TensorBoard",
+        epilog="examples:\n  tfreeze graph model.pb -o graph.svg\n"
+        "  tfreeze graph model.pb -o both.svg --compare unoptimized.pb --json\n"
+        "  tfreeze graph model.pb --tensorboard logs",
     )
     p.add_argument("model", help="a frozen .pb")
     p.add_argument("-o", "--output", metavar="FILE", help="graph.svg, graph.png or graph.dot")
@@ -28,6 +31,7 @@ def add_parser(commands: Any) -> None:
     p.add_argument(
         "--tensorboard", metavar="LOGDIR", help="write an event file: tensorboard --logdir LOGDIR"
     )
+    p.add_argument("--json", action="store_true", help="print what was written as JSON")
     p.set_defaults(handler=run)
 
 
@@ -45,18 +49,35 @@ def run(args: argparse.Namespace) -> int:
     graph = read_graph_def(args.model)
     other = read_graph_def(args.compare) if args.compare else None
     expand = [ALL] if args.expand_all else (names(args.expand) or [])
+    result: dict = {}
     if args.output:
         graphs = [(args.model, graph)] + ([(args.compare, other)] if other is not None else [])
         write_drawing(render(graphs, expand), args.output)
-        console.print(f"drew {args.output}")
+        result["drawing"] = args.output
     if args.tensorboard:
-        event = write_tensorboard(graph, args.tensorboard)
-        console.print(f"wrote {event}: tensorboard --logdir {args.tensorboard}")
+        result["tensorboard_event"] = str(write_tensorboard(graph, args.tensorboard))
     if other is not None:
-        changes = compare_ops(graph, other)
+        result["op_count_changes"] = {
+            op: [before, after] for op, before, after in compare_ops(graph, other)
+        }
+    if args.json:
+        print_json(result)
+    else:
+        _print_result(result, args)
+    return 0
+
+
+def _print_result(result: dict, args: argparse.Namespace) -> None:
+    if "drawing" in result:
+        console.print(f"drew {result['drawing']}")
+    if "tensorboard_event" in result:
+        console.print(
+            f"wrote {result['tensorboard_event']}: tensorboard --logdir {args.tensorboard}"
+        )
+    if "op_count_changes" in result:
+        changes = result["op_count_changes"]
         console.print(f"op counts, {args.model} -> {args.compare}:", highlight=False)
-        for op, before, after in changes:
+        for op, (before, after) in changes.items():
             console.print(f"{op}: {before} -> {after} ({after - before:+d})")
         if not changes:
             console.print("same op counts")
-    return 0

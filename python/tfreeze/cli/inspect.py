@@ -17,6 +17,7 @@ def add_parser(commands: Any) -> None:
         "inspect",
         help="print a .pb's inputs and outputs, op counts, parameters, and any ops that reach "
         "outside the model",
+        epilog="examples:\n  tfreeze inspect model.pb\n  tfreeze inspect model.pb --json",
     )
     p.add_argument("model")
     p.add_argument("--json", action="store_true")

@@ -19,7 +19,13 @@ __all__ = ["add_parser"]
 
 
 def add_parser(commands: Any) -> None:
-    p = commands.add_parser("parity", help="compare C++, Python-.pb and source-model outputs")
+    p = commands.add_parser(
+        "parity",
+        help="compare C++, Python-.pb and source-model outputs",
+        epilog="examples:\n"
+        "  tfreeze parity model.keras model.pb\n"
+        "  tfreeze parity model.ckpt.meta model.pb --batch 8 --json",
+    )
     p.add_argument("source", help="the model the .pb was frozen from (any freeze source)")
     p.add_argument("model", help="the frozen .pb")
     p.add_argument("--checkpoint", help="as given to freeze (GraphDef sources)")

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from tfreeze.freezer.pipeline import FreezeReport
-from tfreeze.measure.parity import ParityReport
+if TYPE_CHECKING:  # the CLI imports this module before it knows it needs them
+    import numpy as np
+
+    from tfreeze.freezer.pipeline import FreezeReport
+    from tfreeze.measure.parity import ParityReport
 
 __all__ = [
     "bench_table",
@@ -133,6 +135,8 @@ def outputs_table(outputs: dict[str, np.ndarray], saved_to: str | None) -> Table
     for column in ("name", "dtype", "shape", "values"):
         table.add_column(column)
     for name, value in outputs.items():
+        import numpy as np
+
         preview = np.array2string(value.ravel()[:6], precision=5, separator=", ")
         if value.size > 6:
             preview = preview[:-1] + ", ...]"
@@ -208,6 +212,10 @@ def bench_table(path: str, rows: list[Any]) -> Table:
     ):
         table.add_column(column, justify="left" if column == "runner" else "right")
     baseline = {(r.batch, r.threads): r.stats["p50_us"] for r in rows if r.runner == "tfreeze"}
+    # Why a runner could not run goes under the table, not into a narrow column.
+    failures = dict.fromkeys(f"{row.runner}: {row.error}" for row in rows if row.error)
+    if failures:
+        table.caption = "[red]could not run[/red] " + "; ".join(failures)
     for row in rows:
         stats = row.stats
         if row.error:
@@ -215,7 +223,7 @@ def bench_table(path: str, rows: list[Any]) -> Table:
                 row.runner,
                 str(row.batch),
                 str(row.threads or "auto"),
-                f"[red]could not run: {row.error}[/red]",
+                "[red]could not run[/red]",
                 *[""] * 6,
             )
             continue

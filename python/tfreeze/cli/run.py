@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from tfreeze.cli import render
 from tfreeze.cli.common import add_unsafe_argument, console, names, print_json, unsafe_allowance
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = ["add_parser"]
 
 
 def add_parser(commands: Any) -> None:
-    p = commands.add_parser("run", help="run a .pb from C++ on .npy inputs")
+    p = commands.add_parser(
+        "run",
+        help="run a .pb from C++ on .npy inputs",
+        epilog="examples:\n"
+        "  tfreeze run model.pb --input images.npy\n"
+        "  tfreeze run model.pb --input image=images.npy -o outputs.npz --json",
+    )
     p.add_argument("model")
     p.add_argument(
         "--input",
@@ -47,6 +54,8 @@ def _parse_inputs(specs: list[str], input_names: list[str]) -> dict[str, np.ndar
 
 
 def _load_npy(path: str) -> np.ndarray:
+    import numpy as np
+
     try:
         return np.load(path, allow_pickle=False)
     except (EOFError, ValueError) as error:  # empty, truncated, pickled or not .npy at all
@@ -59,6 +68,8 @@ def run(args: argparse.Namespace) -> int:
     model = Model(args.model, device=args.device, allow_unsafe_ops=unsafe_allowance(args))
     outputs = model.run(_parse_inputs(args.input, model.input_names), names(args.fetch))
     if args.output:
+        import numpy as np
+
         np.savez(args.output, **outputs)
     if args.json:
         print_json({name: value.tolist() for name, value in outputs.items()})

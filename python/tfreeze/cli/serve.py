@@ -23,6 +23,8 @@ def add_parser(commands: Any) -> None:
     p = commands.add_parser(
         "serve",
         help="serve a .pb over TF Serving's REST API (C++)",
+        epilog="examples:\n  tfreeze serve model.pb --port 8501\n"
+        "  tfreeze serve model.pb --name digits -v",
         add_help=False,  # --help is the server's own
         prefix_chars="\0",  # every argument goes to the server unparsed
     )

@@ -12,7 +12,13 @@ __all__ = ["add_parser"]
 
 
 def add_parser(commands: Any) -> None:
-    p = commands.add_parser("tune", help="find the fastest session configuration for a .pb")
+    p = commands.add_parser(
+        "tune",
+        help="find the fastest session configuration for a .pb",
+        epilog="examples:\n"
+        "  tfreeze tune model.pb -o tuned.json\n"
+        "  tfreeze tune model.pb --batch 32 --json",
+    )
     p.add_argument("model")
     p.add_argument("--batch", type=positive, default=1)
     p.add_argument("--iterations", type=positive, default=300, help="timed runs per trial")

@@ -12,7 +12,11 @@ __all__ = ["add_parser"]
 
 
 def add_parser(commands: Any) -> None:
-    p = commands.add_parser("verify", help="replay the test vectors stored in a .pb, in C++")
+    p = commands.add_parser(
+        "verify",
+        help="replay the test vectors stored in a .pb, in C++",
+        epilog="examples:\n  tfreeze verify model.pb\n  tfreeze verify model.pb --json",
+    )
     p.add_argument("model")
     add_unsafe_argument(p)
     p.add_argument("--json", action="store_true")

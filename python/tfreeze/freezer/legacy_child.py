@@ -47,7 +47,7 @@ def main() -> int:
     except Exception as error:  # TensorFlow's own, e.g. running the graph to verify
         print(ERROR_PREFIX + str(stage_failure(stages, error)), flush=True)
         return 2
-    print(REPORT_PREFIX + json.dumps(report.to_json()), flush=True)
+    print(REPORT_PREFIX + report.to_json(), flush=True)
     return 0
 
 

@@ -145,7 +145,7 @@ def _freeze_h5_with(
     why: list[str],
 ) -> FreezeReport:
     if legacy:
-        report = FreezeReport.from_json(
+        report = FreezeReport.from_dict(
             freeze_in_child(path, os.fspath(output_path), options, stages)
         )
         report.stages = {**stages.seconds, **report.stages}

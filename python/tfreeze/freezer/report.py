@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,7 +37,8 @@ class FreezeReport:
     def max_abs_diff(self) -> float:
         return max((d.max_abs for diffs in self.verification.values() for d in diffs), default=0.0)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
+        """Plain lists, dicts, numbers and strings: what ``to_json`` writes."""
         document = dataclasses.asdict(self)
         document["inputs"] = [e.to_json() for e in self.inputs]
         document["outputs"] = [e.to_json() for e in self.outputs]
@@ -45,8 +47,12 @@ class FreezeReport:
         }
         return document
 
+    def to_json(self, *, indent: int | None = None) -> str:
+        """The report as a JSON string (``tfreeze freeze --json`` prints it)."""
+        return json.dumps(self.to_dict(), indent=indent)
+
     @classmethod
-    def from_json(cls, document: dict[str, Any]) -> FreezeReport:
+    def from_dict(cls, document: dict[str, Any]) -> FreezeReport:
         fields = dict(document)
         fields["inputs"] = [IOEntry.from_json(e) for e in document["inputs"]]
         fields["outputs"] = [IOEntry.from_json(e) for e in document["outputs"]]
@@ -55,3 +61,8 @@ class FreezeReport:
             for name, diffs in document["verification"].items()
         }
         return cls(**fields)
+
+    @classmethod
+    def from_json(cls, text: str | dict[str, Any]) -> FreezeReport:
+        """From ``to_json``'s string (or the dict earlier versions' ``to_json`` returned)."""
+        return cls.from_dict(json.loads(text) if isinstance(text, str) else text)

@@ -20,7 +20,15 @@ import numpy as np
 from tfreeze.measure.latency import time_python_loop
 from tfreeze.runtime.model import Model
 
-__all__ = ["RUNNERS", "BenchRow", "cold_start", "measure_runner", "plot", "run_bench"]
+__all__ = [
+    "RUNNERS",
+    "BenchRow",
+    "cold_start",
+    "measure_runner",
+    "plot",
+    "plot_figure",
+    "run_bench",
+]
 
 RUNNERS = ("tfreeze", "python", "onnxruntime", "keras")
 
@@ -230,23 +238,46 @@ def cold_start(
 
 
 def plot(rows: list[BenchRow], destination: str) -> None:
-    """Latency distribution at the smallest batch, and p50 against batch size."""
+    """Latency distribution at the smallest batch, and p50 against batch size:
+    one series per runner and thread count."""
+    import matplotlib.pyplot as plt
+
+    figure = plot_figure(rows)
+    # bbox_inches="tight" keeps the legend, which sits outside the plots.
+    figure.savefig(destination, dpi=110, bbox_inches="tight")
+    plt.close(figure)
+
+
+def _series(rows: list[BenchRow]) -> dict[str, list[BenchRow]]:
+    """Label -> rows, one per (runner, threads); the thread count named only
+    when several were measured."""
+    several = len({row.threads for row in rows}) > 1
+    series: dict[str, list[BenchRow]] = {}
+    for row in rows:
+        label = row.runner
+        if several:
+            label += f", {row.threads or 'default'} thread{'s' if row.threads != 1 else ''}"
+        series.setdefault(label, []).append(row)
+    return series
+
+
+def plot_figure(rows: list[BenchRow]) -> Any:
+    """The matplotlib Figure ``plot`` saves."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     rows = [row for row in rows if not row.error]
-    runners = list(dict.fromkeys(row.runner for row in rows))
-    first_threads = rows[0].threads
-    rows = [row for row in rows if row.threads == first_threads]
     smallest = min(row.batch for row in rows)
     figure, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
-    for runner in runners:
-        samples = next(r.samples_us for r in rows if r.runner == runner and r.batch == smallest)
-        left.hist(samples, bins=_log_bins(rows, smallest), alpha=0.6, label=runner)
-        curve = sorted((r.batch, r.stats["p50_us"]) for r in rows if r.runner == runner)
-        right.plot([b for b, _ in curve], [p for _, p in curve], marker="o", label=runner)
+    bins = _log_bins(rows, smallest)
+    for label, series in _series(rows).items():
+        samples = [r.samples_us for r in series if r.batch == smallest]
+        if samples:
+            left.hist(samples[0], bins=bins, alpha=0.5, label=label)
+        curve = sorted((r.batch, r.stats["p50_us"]) for r in series)
+        right.plot([b for b, _ in curve], [p for _, p in curve], marker="o", label=label)
     left.set(
         title=f"latency distribution, batch {smallest}",
         xlabel="µs per run",
@@ -260,12 +291,11 @@ def plot(rows: list[BenchRow], destination: str) -> None:
         xscale="log",
         yscale="log",
     )
-    for axis in (left, right):
-        axis.legend()
-    figure.suptitle(f"threads: {first_threads or 'TensorFlow default'}")
+    # One legend for both plots, to the right of them, where it covers no data.
+    handles, labels = right.get_legend_handles_labels()
+    right.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
     figure.tight_layout()
-    figure.savefig(destination, dpi=110)
-    plt.close(figure)
+    return figure
 
 
 def _log_bins(rows: list[BenchRow], batch: int) -> np.ndarray:

@@ -11,8 +11,6 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-from tfreeze._native import _core
-
 __all__ = ["EXECUTORS", "make_options", "missing_environment"]
 
 # Options.executor's names (tfreeze/options.h): TensorFlow's executor, ops one
@@ -51,6 +49,9 @@ def make_options(
             raise ValueError(f"{label} must be a positive integer or None, got {value!r}")
     if executor not in EXECUTORS:
         raise ValueError(f"executor must be one of {', '.join(EXECUTORS)}; got {executor!r}")
+    # Imported here, not at the top: the CLI builds its parser without loading TensorFlow.
+    from tfreeze._native import _core
+
     options = _core.Options()
     options.intra_op_threads = intra_op_threads or 0
     options.inter_op_threads = inter_op_threads or 0
