@@ -28,6 +28,7 @@ from tfreeze.freezer.sources.graphs import (
     table_initializers,
     variable_nodes,
 )
+from tfreeze.freezer.sources.output_guess import guess
 
 __all__ = [
     "choose_init",
@@ -67,7 +68,11 @@ def _split_alias(entry: str) -> tuple[str, str]:
 
 
 def choose_outputs(
-    graph_def: Any, options: FreezeOptions, known: dict[str, str] | None, notes: list[str]
+    graph_def: Any,
+    options: FreezeOptions,
+    known: dict[str, str] | None,
+    notes: list[str],
+    graph: Any = None,
 ) -> dict[str, str]:
     """{name: tensor} of the outputs: given, else known (a signature), else guessed."""
     if options.output_names:
@@ -82,17 +87,15 @@ def choose_outputs(
         return chosen
     if known:
         return known
-    guessed = guess_outputs(graph_def)
-    if not guessed:
+    guessed = guess(graph_def, graph)
+    if not guessed.chosen:
         raise FreezeError(
             "no output names given and none could be guessed (no node that depends on an input "
-            "is left unconsumed); pass output_names / --output-names"
+            "is left unconsumed once training machinery is left out); pass output_names / "
+            "--output-names"
         )
-    notes.append(
-        f"no output names given; guessed {', '.join(guessed)} (the graph's final nodes that "
-        "depend on an input). Pass --output-names to choose others."
-    )
-    return {name: name for name in guessed}
+    notes.append(guessed.note())
+    return {name: name for name in guessed.chosen}
 
 
 def choose_init(graph_def: Any, options: FreezeOptions, notes: list[str]) -> list[str]:
@@ -299,7 +302,7 @@ def _freeze_restored(
     notes: list[str] = []
     graph = session.graph
     source = graph.as_graph_def()
-    outputs = ports_for(graph, choose_outputs(source, options, known, notes))
+    outputs = ports_for(graph, choose_outputs(source, options, known, notes, graph))
     init = choose_init(source, options, notes)
     run_init(session, init)
     with stages("convert"):
@@ -431,7 +434,7 @@ def _assign(variable: Any, value: Any) -> Any:
 def _resign(session: Any, graph_def: Any, options: FreezeOptions, stages: Stages) -> Opened:
     notes: list[str] = []
     graph = session.graph
-    outputs = ports_for(graph, choose_outputs(graph_def, options, None, notes))
+    outputs = ports_for(graph, choose_outputs(graph_def, options, None, notes, graph))
     init = choose_init(graph_def, options, notes)
     with stages("convert"):
         pruned = prune(graph_def, [p.node for p in outputs] + init)
