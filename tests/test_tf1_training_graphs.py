@@ -57,3 +57,38 @@ def test_a_scalar_loss_of_the_prediction_is_passed_over_for_it(training_graph, t
     report = tfreeze.freeze(training_graph("sum_loss").meta, tmp_path / "m.pb")
     assert [e.name for e in report.outputs] == ["y"]
     assert "Sum (" in next(n for n in report.notes if "guessed" in n)
+
+
+def test_flags_of_unknown_rank_take_their_inference_value(training_graph, tmp_path):
+    model = training_graph("dropout_flags")
+    pb = tmp_path / "m.pb"
+    report = tfreeze.freeze(model.meta, pb)
+    assert [e.name for e in report.inputs] == ["x"]
+    notes = " ".join(report.notes)
+    assert (
+        "'keep_prob' is only a dropout's keep probability: fixed to its inference value 1.0"
+        in notes
+    )
+    assert "'is_training' is only a tf.cond predicate: fixed to its inference value false" in notes
+    assert "--input-shape keep_prob=" in notes
+    frozen = check_frozen(pb, model.feeds, model.expected)
+    assert frozen.verify()["passed"] and frozen.verify()["passed"]
+
+
+def test_flags_kept_as_inputs_replay_deterministically(training_graph, tmp_path):
+    model = training_graph("dropout_flags")
+    pb = tmp_path / "m.pb"
+    freeze_by("cli", model.meta, pb, input_shape="keep_prob=")
+    frozen = tfreeze.Model(pb)
+    assert [(e.name, e.shape) for e in frozen.inputs] == [("x", (None, 5)), ("keep_prob", ())]
+    # Stored cases fed keep_prob its inference value: every replay passes.
+    assert all(frozen.verify()["passed"] for _ in range(3))
+    out = frozen.run({**model.feeds, "keep_prob": 1.0})
+    assert abs(out["y"] - model.expected["y"]).max() < 1e-5
+
+
+def test_a_random_graph_is_refused_naming_the_random_op(training_graph, tmp_path):
+    model = training_graph("dropout_flags")
+    with pytest.raises(tfreeze.FreezeError, match="RandomUniform.*--input-value"):
+        tfreeze.freeze(model.meta, tmp_path / "m.pb", input_values={"keep_prob": 0.5})
+    assert not (tmp_path / "m.pb").exists()

@@ -104,7 +104,24 @@ def batchnorm_cond_table() -> tuple[dict, dict, dict]:
     return {"x": x, "words": words}, {"prediction": prediction}, feeds
 
 
+def dropout_flags() -> tuple[dict, dict, dict]:
+    """keep_prob and is_training as plain Placeholders of unknown rank, fed on
+    every sess.run: dropout and a tf.cond switch on them."""
+    x = v1.placeholder(tf.float32, (None, 5), name="x")
+    keep_prob = v1.placeholder(tf.float32, name="keep_prob")
+    is_training = v1.placeholder(tf.bool, name="is_training")
+    h = v1.nn.dropout(tf.nn.relu(_dense(x, 8, "hidden")), keep_prob=keep_prob)
+    h = v1.cond(is_training, lambda: h + tf.random.normal(tf.shape(h), stddev=0.1), lambda: h)
+    y = tf.identity(_dense(h, 2, "out"), name="y")
+    v1.train.GradientDescentOptimizer(0.1).minimize(tf.reduce_mean(tf.square(y)), name="train")
+    return {"x": x}, {"y": y}, {"keep_prob": 0.5, "is_training": True}
+
+
+# What every sess.run at inference fed besides the real inputs.
+INFERENCE_FEEDS = {"dropout_flags": {"keep_prob": 1.0, "is_training": False}}
+
 BUILDERS = {
+    "dropout_flags": dropout_flags,
     "softmax_classifier": softmax_classifier,
     "sum_loss": sum_loss,
     "batchnorm_cond_table": batchnorm_cond_table,
@@ -159,7 +176,10 @@ def build(kind: str, directory: Path) -> TrainingGraph:
                     {graph.get_tensor_by_name(f"{k}:0"): v for k, v in training_feeds.items()}
                 )
                 session.run(train_op, fed)
-                values = session.run(outputs, {inputs[k]: v for k, v in feeds.items()})
+                fed = {inputs[k]: v for k, v in feeds.items()}
+                for name, value in INFERENCE_FEEDS.get(kind, {}).items():
+                    fed[graph.get_tensor_by_name(f"{name}:0")] = value
+                values = session.run(outputs, fed)
                 saver.save(session, str(directory / "model.ckpt"))
                 tf.io.write_graph(graph.as_graph_def(), str(directory), "graph.pbtxt")
     finally:

@@ -99,7 +99,13 @@ def _verify(
             feeds = random_feeds_for(
                 signature.inputs, batch_size=batch_size, open_dim=open_dim, rng=rng
             )
+            for entry in signature.inputs:  # flags take their inference value, never a random one
+                if entry.name in opened.flag_values:
+                    feeds[entry.name] = np.asarray(
+                        opened.flag_values[entry.name], numpy_dtype(entry.dtype)
+                    )
             frozen_out = session.run(feeds)
+            _check_deterministic(graph_def, session, feeds, frozen_out)
             source_out = opened.reference([feeds.get(e.name) for e in signature.inputs])
             cases.append(([feeds[e.name] for e in signature.inputs if e.name in feeds], source_out))
             for entry, expected in zip(signature.outputs, source_out, strict=True):
@@ -115,6 +121,37 @@ def _verify(
                         f"{diff.max_rel:.3g} (tolerance rtol={options.rtol}, atol={options.atol})"
                     )
     return report, cases
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    numeric = np.asarray(a).dtype.kind in "fc"
+    return bool(np.array_equal(a, b, equal_nan=numeric))
+
+
+def _check_deterministic(
+    graph_def: Any, session: Any, feeds: dict[str, np.ndarray], first: dict[str, np.ndarray]
+) -> None:
+    """A graph whose outputs change from run to run (dropout left on, a
+    sampling op) cannot be verified, and its stored test vectors would fail
+    their replay: refused, naming the random ops."""
+    again = session.run(feeds)
+    changing = [name for name, value in first.items() if not _same(value, again[name])]
+    if not changing:
+        return
+    random_ops = [
+        f"{node.name} ({node.op})"
+        for node in graph_def.node
+        if node.op.startswith(("Random", "StatelessRandom", "TruncatedNormal", "Multinomial"))
+        or node.op in ("TruncatedNormal", "ParameterizedTruncatedNormal")
+    ]
+    raise FreezeError(
+        f"output {changing[0]!r} differs between two runs on the same inputs: the graph is "
+        f"random ({', '.join(random_ops[:3]) or 'a stateful op'}"
+        f"{', ...' if len(random_ops) > 3 else ''}), so it can be neither verified nor replayed. "
+        "Fix the input that turns the randomness on (a dropout keep probability or rate, a "
+        "training flag) with --input-value NAME=VALUE (input_values=), or freeze with "
+        "--no-verify to keep it random"
+    )
 
 
 def store_test_vectors(

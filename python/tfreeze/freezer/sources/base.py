@@ -82,6 +82,8 @@ class Opened:
     init: list[str] = field(default_factory=list)  # ops to run once before inference
     notes: list[str] = field(default_factory=list)  # what the source chose on its own
     selected_outputs: bool = False  # output_names picked graph nodes (not renames)
+    # Flag inputs kept as inputs (keep_prob, is_training): the value verification feeds
+    flag_values: dict[str, Any] = field(default_factory=dict)
     closers: list[Callable[[], None]] = field(default_factory=list)
 
     def close(self) -> None:

@@ -158,8 +158,16 @@ def guess(graph_def: Any, graph: Any | None = None) -> Guess:
         and (g.consumers[n] & gradients or not all(_is_summary(g.nodes[c]) for c in g.consumers[n]))
     }
     roots |= {n for n in fed if _in_loss_scope(n)}
+    # A scalar reduction nothing reads (reduce_mean of a per-example loss):
+    # tf.gradients does not read the loss it starts from.
+    roots |= {
+        n
+        for n in fed
+        if not g.consumers[n] and g.nodes[n].op in ("Mean", "Sum") and shapes.get(n) == []
+    }
     roots |= {n for n in fed if g.nodes[n].op in _LOSS_OPS}
     loss = g.forward(roots, within=fed)
+    _absorb_per_example_losses(g, loss, training)
     passed: dict[str, str] = {}
     view = fed - loss
     _peel_label_losses(g, view, data, loss)
@@ -183,8 +191,29 @@ def guess(graph_def: Any, graph: Any | None = None) -> Guess:
             passed[name] = f"does not keep an input's batch dimension (shape {shapes.get(name)})"
     for name in sorted(loss & set(n for n in g.order if not (g.consumers[n] - training))):
         if name in roots:
-            passed.setdefault(name, "a loss: only training reads it")
+            passed.setdefault(name, "a loss: what training minimizes")
     return Guess(batch_keeping or kept, passed, labels)
+
+
+# Per-example losses a reduction turns into the loss: never how a prediction ends.
+_PER_EXAMPLE_LOSS_OPS = {"Square", "SquaredDifference", "Abs", "Log", "Log1p", "Neg"}
+
+
+def _absorb_per_example_losses(g: _Graph, loss: set[str], training: set[str]) -> None:
+    """mean(square(y)): the square, read only by the loss, is part of it."""
+    changed = True
+    while changed:
+        changed = False
+        for name in list(loss):
+            for producer in g.producers[name]:
+                node = g.nodes[producer]
+                if (
+                    producer not in loss
+                    and node.op in _PER_EXAMPLE_LOSS_OPS
+                    and g.consumers[producer] <= loss | training
+                ):
+                    loss.add(producer)
+                    changed = True
 
 
 def _peel_label_losses(g: _Graph, view: set[str], data: list[str], loss: set[str]) -> None:
