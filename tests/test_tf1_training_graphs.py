@@ -5,6 +5,7 @@ C++ run must match the TF1 session's prediction."""
 from __future__ import annotations
 
 import pytest
+import tensorflow as tf
 import tf1_training_models
 from sources_fixtures import check_frozen, freeze_by
 
@@ -92,3 +93,30 @@ def test_a_random_graph_is_refused_naming_the_random_op(training_graph, tmp_path
     with pytest.raises(tfreeze.FreezeError, match="RandomUniform.*--input-value"):
         tfreeze.freeze(model.meta, tmp_path / "m.pb", input_values={"keep_prob": 0.5})
     assert not (tmp_path / "m.pb").exists()
+
+
+def test_an_input_fed_by_a_tf_data_pipeline_is_cut_there(tmp_path, capsys):
+    source, images, expected = tf1_training_models.dataset_fed_graph(tmp_path / "src")
+    pb = tmp_path / "m.pb"
+    freeze_by("cli", str(source), pb, output_names=["prob"])
+    frozen = check_frozen(pb, {"image": images}, {"prob": expected})
+    assert [(e.name, e.optional) for e in frozen.inputs] == [("image", False), ("training", True)]
+    assert "tf.data iterator" in " ".join(capsys.readouterr().out.split())
+    graph_def = tf.compat.v1.GraphDef()
+    graph_def.ParseFromString(pb.read_bytes())
+    ops = {node.op for node in graph_def.node}
+    assert not {op for op in ops if "Iterator" in op or "Dataset" in op}, ops
+
+
+def test_inputs_choose_where_the_graph_is_cut(tmp_path):
+    source, images, _ = tf1_training_models.dataset_fed_graph(tmp_path / "src")
+    pb = tmp_path / "m.pb"
+    freeze_by("cli", str(source), pb, output_names=["prob"], inputs=["features"])
+    frozen = tfreeze.Model(pb)
+    # Cut after the image: it and the pipeline are gone; the flag read later stays.
+    assert [(e.name, e.shape) for e in frozen.inputs] == [
+        ("features", (None, 6)),
+        ("training", ()),
+    ]
+    with pytest.raises(tfreeze.FreezeError, match="'nope', not a tensor of the graph"):
+        tfreeze.freeze(str(source), tmp_path / "n.pb", output_names=["prob"], inputs=["nope"])

@@ -185,3 +185,35 @@ def build(kind: str, directory: Path) -> TrainingGraph:
     finally:
         v1.enable_control_flow_v2()
     return TrainingGraph(directory, list(inputs), list(outputs), feeds, values)
+
+
+def dataset_fed_graph(directory: Path) -> tuple[Path, np.ndarray, np.ndarray]:
+    """A frozen TF1 graph trained with tf.data: the image input is a
+    PlaceholderWithDefault whose default comes from an initializable iterator
+    over a text file named by a Placeholder of unknown rank; a training flag
+    besides. Returns the frozen .pb, a batch of images and the prediction."""
+    os.makedirs(directory, exist_ok=True)
+    (directory / "data.csv").write_text("1,2,3,4\n5,6,7,8\n")
+    graph = tf.Graph()
+    with graph.as_default():
+        v1.set_random_seed(0)
+        filename = v1.placeholder(tf.string, name="Placeholder")  # unknown rank
+        dataset = tf.data.TextLineDataset(filename).map(
+            lambda line: tf.strings.to_number(tf.strings.split(line, ","))
+        )
+        iterator = v1.data.make_initializable_iterator(dataset.batch(2))
+        image = v1.placeholder_with_default(iterator.get_next(), (None, 4), name="image")
+        training = v1.placeholder_with_default(False, (), name="training")
+        hidden = tf.nn.relu(_dense(image, 6, "hidden"), name="features")
+        hidden = tf.where(training, hidden * 0.5, hidden)
+        prob = tf.nn.softmax(_dense(hidden, 3, "out"), name="prob")
+        with v1.Session(graph=graph) as session:
+            session.run(v1.global_variables_initializer())
+            images = np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32)
+            expected = session.run(prob, {image: images})
+            frozen = v1.graph_util.convert_variables_to_constants(
+                session, graph.as_graph_def(), ["prob", iterator.initializer.name]
+            )
+    path = directory / "graph.pb"
+    path.write_bytes(frozen.SerializeToString())
+    return path, images, expected

@@ -22,6 +22,9 @@ class FreezeOptions:
     """Everything ``tfreeze.freeze`` accepts besides the source and the output path."""
 
     input_names: list[str] | None = None
+    # TF1 graphs: the tensors that are the inputs (NODE or NODE:K); the graph is
+    # cut there and what only fed them pruned (transform_graph's --inputs)
+    inputs: list[str] | None = None
     # {input: shape} for inputs of unknown rank (old TF1 Placeholders); -1 = open
     input_shapes: dict[str, list[int]] | None = None
     # {input: value} fixed at freeze time (keep_prob=1.0, is_training=False): the
