@@ -120,3 +120,14 @@ def test_inputs_choose_where_the_graph_is_cut(tmp_path):
     ]
     with pytest.raises(tfreeze.FreezeError, match="'nope', not a tensor of the graph"):
         tfreeze.freeze(str(source), tmp_path / "n.pb", output_names=["prob"], inputs=["nope"])
+
+
+def test_a_scalar_output_with_nothing_else_is_still_guessed(tmp_path):
+    graph = tf.Graph()
+    with graph.as_default():
+        x = tf.compat.v1.placeholder(tf.float32, [None, 3], name="x")
+        tf.reduce_mean(x * 2.0)
+    source = tmp_path / "scalar.pb"
+    source.write_bytes(graph.as_graph_def().SerializeToString())
+    report = tfreeze.freeze(str(source), tmp_path / "m.pb")
+    assert [e.name for e in report.outputs] == ["Mean"]

@@ -160,10 +160,14 @@ def guess(graph_def: Any, graph: Any | None = None) -> Guess:
     roots |= {n for n in fed if _in_loss_scope(n)}
     # A scalar reduction nothing reads (reduce_mean of a per-example loss):
     # tf.gradients does not read the loss it starts from.
+    # Only in a graph that trains: elsewhere a scalar may well be the output.
     roots |= {
         n
         for n in fed
-        if not g.consumers[n] and g.nodes[n].op in ("Mean", "Sum") and shapes.get(n) == []
+        if gradients
+        and not g.consumers[n]
+        and g.nodes[n].op in ("Mean", "Sum")
+        and shapes.get(n) == []
     }
     roots |= {n for n in fed if g.nodes[n].op in _LOSS_OPS}
     loss = g.forward(roots, within=fed)
@@ -184,7 +188,7 @@ def guess(graph_def: Any, graph: Any | None = None) -> Guess:
         else:
             kept.append(name)
     batch_keeping = [n for n in kept if _keeps_batch(shapes.get(n), shapes, data)]
-    if kept and not batch_keeping:
+    if kept and not batch_keeping and gradients:
         batch_keeping = _batch_ancestors(g, kept, shapes, data, loss, passed)
     for name in kept:
         if batch_keeping and name not in batch_keeping:
@@ -192,7 +196,12 @@ def guess(graph_def: Any, graph: Any | None = None) -> Guess:
     for name in sorted(loss & set(n for n in g.order if not (g.consumers[n] - training))):
         if name in roots:
             passed.setdefault(name, "a loss: what training minimizes")
-    return Guess(batch_keeping or kept, passed, labels)
+    chosen = batch_keeping or kept
+    if not chosen:  # a model whose output is a scalar reduction: nothing else ends the graph
+        chosen = [n for n in g.order if n in roots and not g.consumers[n]]
+        for name in chosen:
+            passed.pop(name, None)
+    return Guess(chosen, passed, labels)
 
 
 # Per-example losses a reduction turns into the loss: never how a prediction ends.
