@@ -39,6 +39,12 @@ def add_parser(commands: Any) -> None:
 def _add_naming_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--input-names", help="comma-separated new names, one per input in model order")
     p.add_argument(
+        "--inputs",
+        metavar="NODE[:K],...",
+        help="TF1 graphs: the tensors that are the inputs; the graph is cut there (each becomes "
+        "a Placeholder) and what only fed them (an input pipeline) is dropped",
+    )
+    p.add_argument(
         "--input-shape",
         action="append",
         default=[],
@@ -176,6 +182,7 @@ def freeze_options(args: argparse.Namespace) -> dict[str, Any]:
     """The keyword options of ``tfreeze.freeze`` that the flags give."""
     options: dict[str, Any] = {
         "input_names": names(args.input_names),
+        "inputs": names(args.inputs),
         "input_shapes": _shapes(args.input_shape),
         "input_values": _values(args.input_value),
         "output_names": names(args.output_names),

@@ -13,6 +13,7 @@ from typing import Any
 from tfreeze._version import __version__
 from tfreeze.errors import FreezeError
 from tfreeze.freezer.fixed_inputs import fix_inputs
+from tfreeze.freezer.flags import settle_flags
 from tfreeze.freezer.graph_edit import claim_node_name
 from tfreeze.freezer.sources import FreezeOptions, Opened
 from tfreeze.freezer.sources.base import ports_named
@@ -44,7 +45,7 @@ def apply_names(opened: Opened, options: FreezeOptions) -> None:
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
         raise FreezeError(f"input and output names must be unique; repeated: {', '.join(repeated)}")
-    fix_inputs(opened, options.input_values or {})
+    fix_inputs(opened, settle_flags(opened, options))
     _apply_input_shapes(opened, options.input_shapes or {})
 
 

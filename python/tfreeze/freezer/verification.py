@@ -112,9 +112,11 @@ def _verify(
             # A later run starts above the size an earlier one needed, and differs from it.
             open_dim = max(open_dim, grown + 2) if grown else open_dim
             feeds, frozen_out, used = _run_growing(
-                session, signature, stated, batch_size, open_dim, rng
+                session, signature, stated, opened.flag_values, batch_size, open_dim, rng
             )
             grown = used if used > open_dim else grown
+            outputs = dict(zip(_output_names(signature), frozen_out, strict=True))
+            _check_deterministic(graph_def, session, feeds, outputs)
             source_out = _source_run(opened, signature, feeds)
             cases.append(([feeds[e.name] for e in signature.inputs if e.name in feeds], source_out))
             for entry, frozen, expected in zip(
@@ -162,6 +164,7 @@ def _stated_shapes(
 def _feeds(
     signature: Signature,
     stated: dict[str, tuple[int, ...]],
+    flags: dict[str, Any],
     batch_size: int,
     open_dim: int,
     rng: np.random.Generator,
@@ -172,6 +175,9 @@ def _feeds(
             feeds[name] = random_feeds_for(
                 [dataclasses.replace(_entry(signature, name), shape=shape)], rng=rng
             )[name]
+    for entry in signature.inputs:  # flags take their inference value, never a random one
+        if entry.name in flags:
+            feeds[entry.name] = np.asarray(flags[entry.name], numpy_dtype(entry.dtype))
     return feeds
 
 
@@ -201,6 +207,7 @@ def _run_growing(
     session: Any,
     signature: Signature,
     stated: dict[str, tuple[int, ...]],
+    flags: dict[str, Any],
     batch_size: int,
     open_dim: int,
     rng: np.random.Generator,
@@ -210,7 +217,7 @@ def _run_growing(
     the outputs in signature order and the open size used."""
     first = open_dim
     while True:
-        feeds = _feeds(signature, stated, batch_size, open_dim, rng)
+        feeds = _feeds(signature, stated, flags, batch_size, open_dim, rng)
         try:
             outputs = session.run(feeds)
             return feeds, [outputs[e.name] for e in signature.outputs], open_dim
@@ -262,6 +269,41 @@ def _source_run(
             f"the source model failed on the inputs the frozen graph ran with: "
             f"{type(error).__name__}: {first_line(error)}"
         ) from error
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    numeric = np.asarray(a).dtype.kind in "fc"
+    return bool(np.array_equal(a, b, equal_nan=numeric))
+
+
+def _check_deterministic(
+    graph_def: Any, session: Any, feeds: dict[str, np.ndarray], first: dict[str, np.ndarray]
+) -> None:
+    """A graph whose outputs change from run to run (dropout left on, a
+    sampling op) cannot be verified, and its stored test vectors would fail
+    their replay: refused, naming the random ops."""
+    again = session.run(feeds)
+    changing = [name for name, value in first.items() if not _same(value, again[name])]
+    if not changing:
+        return
+    random_ops = [
+        f"{node.name} ({node.op})"
+        for node in graph_def.node
+        if node.op.startswith(("Random", "StatelessRandom", "TruncatedNormal", "Multinomial"))
+        or node.op in ("TruncatedNormal", "ParameterizedTruncatedNormal")
+    ]
+    raise FreezeError(
+        f"output {changing[0]!r} differs between two runs on the same inputs: the graph is "
+        f"random ({', '.join(random_ops[:3]) or 'a stateful op'}"
+        f"{', ...' if len(random_ops) > 3 else ''}), so it can be neither verified nor replayed. "
+        "Fix the input that turns the randomness on (a dropout keep probability or rate, a "
+        "training flag) with --input-value NAME=VALUE (input_values=), or freeze with "
+        "--no-verify to keep it random"
+    )
+
+
+def _output_names(signature: Signature) -> list[str]:
+    return [e.name for e in signature.outputs]
 
 
 def store_test_vectors(

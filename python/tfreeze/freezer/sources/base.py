@@ -41,6 +41,9 @@ class FreezeOptions:
     """Everything ``tfreeze.freeze`` accepts besides the source and the output path."""
 
     input_names: list[str] | None = None
+    # TF1 graphs: the tensors that are the inputs (NODE or NODE:K); the graph is
+    # cut there and what only fed them pruned (transform_graph's --inputs)
+    inputs: list[str] | None = None
     # {input: shape} for inputs of unknown rank (old TF1 Placeholders); -1 = open
     input_shapes: dict[str, list[int]] | None = None
     # {input: value} fixed at freeze time (keep_prob=1.0, is_training=False): the
@@ -104,6 +107,8 @@ class Opened:
     init: list[str] = field(default_factory=list)  # ops to run once before inference
     notes: list[str] = field(default_factory=list)  # what the source chose on its own
     selected_outputs: bool = False  # output_names picked graph nodes (not renames)
+    # Flag inputs kept as inputs (keep_prob, is_training): the value verification feeds
+    flag_values: dict[str, Any] = field(default_factory=dict)
     closers: list[Callable[[], None]] = field(default_factory=list)
 
     def close(self) -> None:

@@ -25,48 +25,6 @@ __all__ = [
 
 VARIABLE_OPS = {"VariableV2", "Variable", "VarHandleOp", "AutoReloadVariable"}
 _PLACEHOLDERS = {"Placeholder", "PlaceholderWithDefault"}
-# Ops that end a graph without being a model output: bookkeeping, saving,
-# initialization, training and summaries.
-_NOT_OUTPUTS = VARIABLE_OPS | {
-    "NoOp",
-    "Const",
-    "Placeholder",
-    "PlaceholderWithDefault",
-    "Assign",
-    "AssignAdd",
-    "AssignSub",
-    "AssignVariableOp",
-    "AssignAddVariableOp",
-    "AssignSubVariableOp",
-    "Assert",
-    "IsVariableInitialized",
-    "VarIsInitializedOp",
-    "SaveV2",
-    "Save",
-    "SaveSlices",
-    "RestoreV2",
-    "Restore",
-    "RestoreSlice",
-    "MergeV2Checkpoints",
-    "ShardedFilename",
-    "StringJoin",
-    "HashTableV2",
-    "MutableHashTableV2",
-    "MutableHashTableOfTensorsV2",
-    "MutableDenseHashTableV2",
-    "LookupTableImportV2",
-    "InitializeTableV2",
-    "InitializeTableFromTextFileV2",
-}
-_NOT_OUTPUT_SCOPES = (
-    "save/",
-    "gradients/",
-    "init",
-    "report_uninitialized",
-    "tfreeze/",
-    "tfreeze_restore/",
-)
-_CONTROL_FLOW = {"While", "StatelessWhile", "If", "StatelessIf", "Case", "StatelessCase", "Exit"}
 
 
 def read_graph_def(path: str) -> Any:
@@ -101,53 +59,11 @@ def _base(name: str) -> str:
     return name.lstrip("^").split(":")[0]
 
 
-def _consumers(graph_def: Any) -> set[str]:
-    return {_base(source) for node in graph_def.node for source in node.input}
-
-
-def _depends_on_placeholder(graph_def: Any) -> set[str]:
-    """Names of nodes a Placeholder reaches through data edges (forward search)."""
-    consumers: dict[str, list[str]] = {}
-    for node in graph_def.node:
-        for source in node.input:
-            if not source.startswith("^"):
-                consumers.setdefault(_base(source), []).append(node.name)
-    reached = {node.name for node in graph_def.node if node.op in _PLACEHOLDERS}
-    frontier = list(reached)
-    while frontier:
-        for consumer in consumers.get(frontier.pop(), ()):
-            if consumer not in reached:
-                reached.add(consumer)
-                frontier.append(consumer)
-    return reached
-
-
-def _loop_pass_through(node: Any, ops: dict[str, str]) -> bool:
-    """An Identity on a loop or branch result nobody reads: control-flow
-    plumbing (the loop's counter, its captured variables), not an output."""
-    return (
-        node.op == "Identity"
-        and bool(node.input)
-        and ops.get(_base(node.input[0])) in _CONTROL_FLOW
-    )
-
-
 def guess_outputs(graph_def: Any) -> list[str]:
-    """The graph's final nodes that depend on an input: nothing consumes them,
-    they compute something from a Placeholder, and they are not bookkeeping."""
-    consumed = _consumers(graph_def)
-    fed = _depends_on_placeholder(graph_def)
-    ops = {node.name: node.op for node in graph_def.node}
-    return [
-        node.name
-        for node in graph_def.node
-        if node.name not in consumed
-        and node.name in fed
-        and node.op not in _NOT_OUTPUTS
-        and not node.op.endswith(("Summary", "SummaryV2"))
-        and not node.name.startswith(_NOT_OUTPUT_SCOPES)
-        and not _loop_pass_through(node, ops)
-    ]
+    """The outputs a graph without a signature most likely has (see output_guess)."""
+    from tfreeze.freezer.sources.output_guess import guess
+
+    return guess(graph_def).chosen
 
 
 TABLE_INIT_OPS = {"LookupTableImportV2", "InitializeTableV2", "InitializeTableFromTextFileV2"}

@@ -5,6 +5,7 @@ already-frozen GraphDef from elsewhere, re-signed."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 from typing import Any
 
@@ -17,6 +18,7 @@ from tfreeze.freezer.sources.base import (
     signature_dims,
     tensor_name,
 )
+from tfreeze.freezer.sources.cut import cut_inputs, pipeline_fed_defaults
 from tfreeze.freezer.sources.graphs import (
     VARIABLE_OPS,
     detach_input_pipelines,
@@ -29,6 +31,7 @@ from tfreeze.freezer.sources.graphs import (
     table_initializers,
     variable_nodes,
 )
+from tfreeze.freezer.sources.output_guess import guess
 
 __all__ = [
     "choose_init",
@@ -68,7 +71,11 @@ def _split_alias(entry: str) -> tuple[str, str]:
 
 
 def choose_outputs(
-    graph_def: Any, options: FreezeOptions, known: dict[str, str] | None, notes: list[str]
+    graph_def: Any,
+    options: FreezeOptions,
+    known: dict[str, str] | None,
+    notes: list[str],
+    graph: Any = None,
 ) -> dict[str, str]:
     """{name: tensor} of the outputs: given, else known (a signature), else guessed."""
     if options.output_names:
@@ -83,17 +90,15 @@ def choose_outputs(
         return chosen
     if known:
         return known
-    guessed = guess_outputs(graph_def)
-    if not guessed:
+    guessed = guess(graph_def, graph)
+    if not guessed.chosen:
         raise FreezeError(
             "no output names given and none could be guessed (no node that depends on an input "
-            "is left unconsumed); pass output_names / --output-names"
+            "is left unconsumed once training machinery is left out); pass output_names / "
+            "--output-names"
         )
-    notes.append(
-        f"no output names given; guessed {', '.join(guessed)} (the graph's final nodes that "
-        "depend on an input). Pass --output-names to choose others."
-    )
-    return {name: name for name in guessed}
+    notes.append(guessed.note())
+    return {name: name for name in guessed.chosen}
 
 
 def choose_init(graph_def: Any, options: FreezeOptions, notes: list[str]) -> list[str]:
@@ -335,12 +340,59 @@ def _freeze_restored(
     notes: list[str] = []
     graph = session.graph
     source = graph.as_graph_def()
-    outputs = ports_for(graph, choose_outputs(source, options, known, notes))
+    outputs = ports_for(graph, choose_outputs(source, options, known, notes, graph))
     init = choose_init(source, options, notes)
     run_init(session, init)
     with stages("convert"):
         frozen = freeze_session(session, outputs, init, options)
-    return session_opened(kind, session, frozen, _inputs_in(frozen, graph), outputs, init, notes)
+    return _opened_with_inputs(kind, session, frozen, outputs, init, notes, options)
+
+
+def _opened_with_inputs(
+    kind: str,
+    session: Any,
+    frozen: Any,
+    outputs: list[Port],
+    init: list[str],
+    notes: list[str],
+    options: FreezeOptions,
+) -> Opened:
+    """Inputs: the Placeholders left, or the graph cut at the tensors chosen
+    (options.inputs), or at PlaceholderWithDefaults a tf.data pipeline feeds."""
+    graph = session.graph
+    chosen = list(options.inputs or [])
+    if not chosen:
+        chosen = pipeline_fed_defaults(frozen)
+        if chosen:
+            notes.append(
+                f"{', '.join(chosen)} took its default from a tf.data iterator: now a required "
+                "input, the input pipeline dropped. Pass --inputs to cut elsewhere."
+            )
+    if not chosen:
+        return session_opened(
+            kind, session, frozen, _inputs_in(frozen, graph), outputs, init, notes
+        )
+    cut, cut_ports, sources = cut_inputs(frozen, graph, chosen)
+    pruned = prune(cut, [p.node for p in outputs] + init)
+    cut_nodes = {p.node for p in cut_ports}
+    left = {p.name: p.tensor for p in find_inputs(pruned) if p.node not in cut_nodes}
+    rest = ports_for(graph, left) if left else []
+    inputs = cut_ports + rest
+    reference_ports = [
+        dataclasses.replace(p, tensor=sources[p.name]) if p.name in sources else p for p in inputs
+    ]
+    return Opened(
+        kind=kind,
+        name="",
+        graph_def=pruned,
+        inputs=inputs,
+        outputs=outputs,
+        reference=session_reference(session, reference_ports, outputs),
+        init=init,
+        notes=notes,
+        selected_outputs=True,
+        closers=[session.close],
+    )
 
 
 def session_opened(
@@ -473,11 +525,9 @@ def _assign(variable: Any, value: Any) -> Any:
 def _resign(session: Any, graph_def: Any, options: FreezeOptions, stages: Stages) -> Opened:
     notes: list[str] = []
     graph = session.graph
-    outputs = ports_for(graph, choose_outputs(graph_def, options, None, notes))
+    outputs = ports_for(graph, choose_outputs(graph_def, options, None, notes, graph))
     init = choose_init(graph_def, options, notes)
     with stages("convert"):
         pruned = prune(graph_def, [p.node for p in outputs] + init)
     run_init(session, init)
-    return session_opened(
-        "graph-def", session, pruned, _inputs_in(pruned, graph), outputs, init, notes
-    )
+    return _opened_with_inputs("graph-def", session, pruned, outputs, init, notes, options)
