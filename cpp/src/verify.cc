@@ -83,17 +83,11 @@ void Compare(const Tensor& actual, const Tensor& expected, double rtol, double a
   }
 }
 
-// The freezer stores none for models with optional inputs (a replay must feed
-// exactly what the source was fed) and none when told not to verify.
-std::string WhyNoTestVectors(const internal::Signature& signature) {
-  for (const auto& input : signature.inputs) {
-    if (input.info.optional) {
-      return "the freezer stores none for models with optional inputs (\"" + input.info.name +
-             "\" is one), since a replay must feed exactly what the source was fed";
-    }
-  }
+// The freezer stores none when told not to verify, or when it did not run the
+// graph. (Files from before 0.1 also stored none for models with optional inputs.)
+std::string WhyNoTestVectors() {
   return "`tfreeze freeze` stores them unless run with --no-verify, or when the graph held "
-         "unsafe ops it did not run";
+         "unsafe ops it did not run; freeze it again to add them";
 }
 
 }  // namespace
@@ -102,7 +96,7 @@ VerifyReport Model::Verify() const {
   const internal::Signature& signature = impl_->signature;
   if (signature.verify.cases == 0) {
     throw Error(Code::kFailedPrecondition, "this model file carries no test vectors; " +
-                                               WhyNoTestVectors(signature));
+                                               WhyNoTestVectors());
   }
   VerifyReport report;
   report.cases = signature.verify.cases;
@@ -114,8 +108,13 @@ VerifyReport Model::Verify() const {
     std::vector<Feed> feeds;
     inputs.reserve(signature.inputs.size());
     for (std::size_t i = 0; i < signature.inputs.size(); ++i) {
-      inputs.push_back(StoredTensor(impl_->graph.get(),
-                                    internal::VerifyNode(c, "input", static_cast<int>(i))));
+      const std::string node = internal::VerifyNode(c, "input", static_cast<int>(i));
+      // An optional input the freezer left unfed has no node: leave it unfed.
+      if (signature.inputs[i].info.optional &&
+          TF_GraphOperationByName(impl_->graph.get(), node.c_str()) == nullptr) {
+        continue;
+      }
+      inputs.push_back(StoredTensor(impl_->graph.get(), node));  // reserved: no reallocation
       feeds.emplace_back(signature.inputs[i].info.name, inputs.back());
     }
     const std::vector<Tensor> outputs = Run(feeds);

@@ -39,16 +39,5 @@ TEST(VerifyTest, AFileWithoutVectorsSaysSo) {
   }
 }
 
-TEST(VerifyTest, AFileWithOptionalInputsSaysThatIsWhy) {
-  try {
-    Model::FromBytes(testing::OptionalInputGraphDef()).Verify();
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("none for models with optional inputs (\"scale\" is one)"),
-              std::string::npos)
-        << e.what();
-  }
-}
-
 }  // namespace
 }  // namespace tfreeze

@@ -67,7 +67,8 @@ def settle_unknown_ranks(
     signature = signature_of(opened)
     stated = _stated_shapes(signature, options.verify_shapes)
     with signed_session(graph_def, signature) as session:
-        _, outputs, _ = _run_growing(session, signature, stated, 2, 4, np.random.default_rng(0))
+        rng = np.random.default_rng(0)
+        _, outputs, _ = _run_growing(session, signature, stated, opened.flag_values, 2, 4, rng)
         outputs = dict(zip([e.name for e in signature.outputs], outputs, strict=True))
     for port in unknown:
         port.shape = (-1,) * np.ndim(outputs[port.name])
@@ -77,7 +78,7 @@ def settle_unknown_ranks(
         )
 
 
-_Case = tuple[list[np.ndarray], list[np.ndarray]]
+_Case = tuple[list[np.ndarray | None], list[np.ndarray]]
 
 
 def verify_or_fall_back(
@@ -118,7 +119,8 @@ def _verify(
             outputs = dict(zip(_output_names(signature), frozen_out, strict=True))
             _check_deterministic(graph_def, session, feeds, outputs)
             source_out = _source_run(opened, signature, feeds)
-            cases.append(([feeds[e.name] for e in signature.inputs if e.name in feeds], source_out))
+            # One slot per signature input; None where an optional input was left unfed.
+            cases.append(([feeds.get(e.name) for e in signature.inputs], source_out))
             for entry, frozen, expected in zip(
                 signature.outputs, frozen_out, source_out, strict=True
             ):
@@ -310,18 +312,18 @@ def store_test_vectors(
     graph_def: Any, signature: Signature, cases: list[_Case], options: FreezeOptions
 ) -> Signature:
     """Stores as many verification cases as fit the budget as Const nodes, so
-    Model.verify() can replay them wherever the file goes. Files with optional
-    inputs store none: a replay must feed exactly what the source was fed."""
-    if any(e.optional for e in signature.inputs):
-        return signature
+    Model.verify() can replay them wherever the file goes. An optional input
+    left unfed gets no node, and the replay leaves it unfed too: it feeds
+    exactly what the source was fed."""
     stored = 0
     used = 0
     for inputs, outputs in cases:
-        size = sum(np.asarray(a).nbytes for a in inputs + outputs)
+        size = sum(np.asarray(a).nbytes for a in inputs + outputs if a is not None)
         if used + size > _TEST_VECTOR_BUDGET:
             break
         for i, value in enumerate(inputs):
-            add_const_node(graph_def, verify_node(stored, "input", i), value)
+            if value is not None:
+                add_const_node(graph_def, verify_node(stored, "input", i), value)
         for j, (entry, value) in enumerate(zip(signature.outputs, outputs, strict=True)):
             expected = np.asarray(value).astype(numpy_dtype(entry.dtype), copy=False)
             add_const_node(graph_def, verify_node(stored, "output", j), expected)
