@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import keras
 
+from tfreeze.examples.digits import build_digits_cnn
+
 
 def mlp() -> keras.Model:
     inputs = keras.Input((12,), name="features")
@@ -90,3 +92,8 @@ BUILDERS = {
     "lstm": lstm,
     "text": text,
 }
+
+
+def digits() -> keras.Model:
+    """The demo's digits CNN (untrained): the model docs examples run on."""
+    return build_digits_cnn()

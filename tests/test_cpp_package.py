@@ -37,20 +37,9 @@ def configure_and_build(source: Path, build: Path, *defines: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def prefix(tmp_path_factory) -> Path:
-    """tfreeze's library, headers, CMake package and tools, installed."""
-    install = tmp_path_factory.mktemp("prefix")
-    build = ROOT / "build" / "package-test"  # kept between runs: rebuilds are incremental
-    configure_and_build(
-        ROOT,
-        build,
-        f"-DPython_EXECUTABLE={sys.executable}",
-        "-DTFREEZE_BUILD_TESTS=OFF",
-        "-DTFREEZE_BUILD_TOOLS=ON",
-        "-DTFREEZE_INSTALL=ON",
-    )
-    run(CMAKE, "--install", build, "--prefix", install)
-    return install
+def prefix(cpp_prefix) -> Path:
+    """tfreeze's library, headers, CMake package and tools, installed (tests/conftest.py)."""
+    return cpp_prefix
 
 
 @pytest.mark.slow
