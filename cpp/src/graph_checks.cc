@@ -126,25 +126,30 @@ void CheckShapeArguments(const std::vector<ScannedNode>& nodes, const std::strin
 
 std::string CheckGraphDef(std::string_view graph_def, const Options& options,
                           const std::string& origin, bool restores_variables) {
-  std::vector<ScannedNode> nodes;
+  // Attribute reads below parse more of each node than the scan did, so
+  // malformed bytes can surface there too (a fuzzing finding): every reader
+  // failure is "cannot read", never an untyped exception.
   try {
+    std::vector<ScannedNode> nodes;
     ForEachNode(graph_def, [&](const ScannedNode& node) { nodes.push_back(node); });
+    std::vector<UnsafeOp> refused;
+    for (const ScannedNode& node : nodes) {
+      const char* reason = UnsafeReason(node);
+      if (reason != nullptr && !IsAllowed(node.op, options, restores_variables)) {
+        refused.push_back({std::string(node.name), std::string(node.op),
+                           std::string(node.function), reason});
+      }
+    }
+    if (!refused.empty()) RefuseUnsafe(refused, origin);
+    for (const ScannedNode& node : nodes) {
+      if (node.op == "Const") CheckConst(node, origin);
+    }
+    CheckShapeArguments(nodes, origin);
+  } catch (const Error&) {
+    throw;
   } catch (const std::runtime_error& e) {
     return e.what();
   }
-  std::vector<UnsafeOp> refused;
-  for (const ScannedNode& node : nodes) {
-    const char* reason = UnsafeReason(node);
-    if (reason != nullptr && !IsAllowed(node.op, options, restores_variables)) {
-      refused.push_back({std::string(node.name), std::string(node.op), std::string(node.function),
-                         reason});
-    }
-  }
-  if (!refused.empty()) RefuseUnsafe(refused, origin);
-  for (const ScannedNode& node : nodes) {
-    if (node.op == "Const") CheckConst(node, origin);
-  }
-  CheckShapeArguments(nodes, origin);
   return "";
 }
 
