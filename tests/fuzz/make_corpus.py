@@ -15,7 +15,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import models  # noqa: E402  (tests/models.py)
-
 import tfreeze  # noqa: E402
 
 SMALL_MODELS = ("mlp", "cnn", "two_in_two_out", "lstm", "text", "identity")
@@ -27,7 +26,9 @@ def main(out: Path) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         for name in SMALL_MODELS:
             target = load_dir / f"{name}.pb"
-            tfreeze.freeze(models.BUILDERS.get(name, getattr(models, name))(), Path(scratch) / f"{name}.pb")
+            tfreeze.freeze(
+                models.BUILDERS.get(name, getattr(models, name))(), Path(scratch) / f"{name}.pb"
+            )
             target.write_bytes((Path(scratch) / f"{name}.pb").read_bytes())
             print(f"{target}: {target.stat().st_size} bytes")
 
