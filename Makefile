@@ -77,6 +77,8 @@ fuzz: fuzz-deps system-deps $(INSTALL_STAMP)
 	  $(SANITIZE_ENV) build/fuzz/tests/fuzz/fuzz_$$target -max_total_time=$(FUZZ_SECONDS) \
 	    -artifact_prefix=build/fuzz/artifacts/ build/fuzz/corpus/$$target \
 	    tests/fuzz/regressions/$$target || exit 1; done
+	$(BIN)/pip install --quiet atheris
+	$(PY) tests/fuzz/fuzz_python.py -max_total_time=$(FUZZ_SECONDS) build/fuzz/corpus/load
 
 sanitize: system-deps $(DEPS_STAMP)
 	$(BIN)/cmake -S . -B build/sanitize -G Ninja -DPython_EXECUTABLE=$(abspath $(PY)) \
