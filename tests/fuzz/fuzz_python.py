@@ -99,6 +99,7 @@ def main(argv: list[str]) -> None:
         return
     import atheris  # only for coverage-guided runs (`make fuzz`)
 
+    atheris.instrument_all()  # coverage of the Python code; the C++ stays uninstrumented
     atheris.Setup(argv, lambda data: one_input(bytes(data)))
     atheris.Fuzz()
 
