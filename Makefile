@@ -12,7 +12,7 @@ INSTALL_STAMP := build/.tfreeze-installed
 SOURCES := $(shell find cpp python third_party -type f -not -name '*.pyc') CMakeLists.txt pyproject.toml
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: demo test setup lint cpp-test py-test bench clean system-deps
+.PHONY: demo test setup lint cpp-build cpp-test py-test bench clean system-deps fuzz-deps fuzz sanitize soak
 
 demo: $(INSTALL_STAMP)
 	$(BIN)/tfreeze demo
@@ -48,11 +48,50 @@ system-deps:
 	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q $(SYSTEM_PACKAGES); }
 
-cpp-test: system-deps $(DEPS_STAMP)
+cpp-build: system-deps $(DEPS_STAMP)
 	$(BIN)/cmake -S . -B $(CPP_BUILD) -G Ninja -DPython_EXECUTABLE=$(abspath $(PY)) \
 	  -DTFREEZE_BUILD_TESTS=ON -DCMAKE_BUILD_TYPE=Release >/dev/null
 	$(BIN)/cmake --build $(CPP_BUILD)
+
+cpp-test: cpp-build
 	$(BIN)/ctest --test-dir $(CPP_BUILD) --output-on-failure
+
+# Fuzzing, sanitizers and soak (docs/reliability.md). Not part of `make test`,
+# which runs only a seconds-long fuzz replay and a short leak test.
+FUZZ_PACKAGES := clang libclang-rt-14-dev
+FUZZ_SECONDS ?= 600
+SANITIZE_ENV := ASAN_OPTIONS=detect_leaks=1 \
+  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/sanitizers/lsan.supp:print_suppressions=0 \
+  UBSAN_OPTIONS=print_stacktrace=1
+fuzz-deps:
+	@dpkg -s $(FUZZ_PACKAGES) >/dev/null 2>&1 || { \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q $(FUZZ_PACKAGES); }
+
+fuzz: fuzz-deps system-deps $(INSTALL_STAMP)
+	$(PY) tests/fuzz/make_corpus.py build/fuzz/corpus
+	$(BIN)/cmake -S . -B build/fuzz -G Ninja -DPython_EXECUTABLE=$(abspath $(PY)) \
+	  -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTFREEZE_BUILD_FUZZERS=ON \
+	  -DTFREEZE_BUILD_TESTS=OFF -DTFREEZE_BUILD_TOOLS=OFF -DTFREEZE_SANITIZE=address,undefined >/dev/null
+	$(BIN)/cmake --build build/fuzz --target fuzz_load fuzz_feed
+	mkdir -p build/fuzz/corpus/feed build/fuzz/artifacts
+	for target in load feed; do \
+	  $(SANITIZE_ENV) build/fuzz/tests/fuzz/fuzz_$$target -max_total_time=$(FUZZ_SECONDS) \
+	    -artifact_prefix=build/fuzz/artifacts/ build/fuzz/corpus/$$target \
+	    tests/fuzz/regressions/$$target || exit 1; done
+	$(BIN)/pip install --quiet atheris
+	$(PY) tests/fuzz/fuzz_python.py -max_total_time=$(FUZZ_SECONDS) build/fuzz/corpus/load
+
+sanitize: system-deps $(DEPS_STAMP)
+	$(BIN)/cmake -S . -B build/sanitize -G Ninja -DPython_EXECUTABLE=$(abspath $(PY)) \
+	  -DTFREEZE_BUILD_TESTS=ON -DTFREEZE_BUILD_TOOLS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DTFREEZE_SANITIZE=address,undefined >/dev/null
+	$(BIN)/cmake --build build/sanitize
+	$(SANITIZE_ENV) $(BIN)/ctest --test-dir build/sanitize --output-on-failure
+
+soak: cpp-build
+	TFREEZE_LEAK_CYCLES=10000 $(CPP_BUILD)/tests/cpp/tfreeze_tests --gtest_filter='LeakTest.*'
+	$(CPP_BUILD)/tests/cpp/tfreeze_soak
 
 lint: $(INSTALL_STAMP)
 	$(BIN)/ruff check python tests benchmarks
