@@ -13,7 +13,6 @@ from tfreeze.errors import FreezeError
 from tfreeze.freezer.sources.base import Port
 
 __all__ = [
-    "detach_input_pipelines",
     "find_inputs",
     "guess_outputs",
     "table_initializers",
@@ -97,34 +96,6 @@ def _shape_of(node: Any) -> tuple[int, ...] | None:
         return None
     shape = node.attr["shape"].shape
     return None if shape.unknown_rank else tuple(int(d.size) for d in shape.dim)
-
-
-# Ops that hand out a tf.data pipeline's elements: a frozen graph cannot run
-# the pipeline (it reads files), so an input defaulting to one must be fed.
-_ITERATOR_OPS = {"IteratorGetNext", "IteratorGetNextSync", "IteratorGetNextAsOptional"}
-
-
-def detach_input_pipelines(graph_def: Any) -> list[str]:
-    """Turns each PlaceholderWithDefault whose default comes from a tf.data
-    iterator into a plain Placeholder (fed, required), so pruning to the
-    outputs drops the pipeline; returns their names."""
-    nodes = {node.name: node for node in graph_def.node}
-
-    def reaches_iterator(name: str, seen: set[str]) -> bool:
-        name = _base(name).lstrip("^")
-        if name in seen or name not in nodes:
-            return False
-        seen.add(name)
-        node = nodes[name]
-        return node.op in _ITERATOR_OPS or any(reaches_iterator(i, seen) for i in node.input)
-
-    detached = []
-    for node in graph_def.node:
-        if node.op == "PlaceholderWithDefault" and reaches_iterator(node.input[0], set()):
-            node.op = "Placeholder"
-            del node.input[:]
-            detached.append(node.name)
-    return detached
 
 
 def find_inputs(graph_def: Any) -> list[Port]:

@@ -21,7 +21,6 @@ from tfreeze.freezer.sources.base import (
 from tfreeze.freezer.sources.cut import cut_inputs, pipeline_fed_defaults
 from tfreeze.freezer.sources.graphs import (
     VARIABLE_OPS,
-    detach_input_pipelines,
     exists,
     find_inputs,
     guess_outputs,
@@ -437,7 +436,6 @@ def open_graph_def(path: str, options: FreezeOptions, stages: Stages) -> Opened:
     with stages("load"):
         graph_def = read_graph_def(exists(path))
         _strip_tfreeze_nodes(graph_def)
-        detached = detach_input_pipelines(graph_def)
         if options.clear_devices:
             for node in graph_def.node:
                 node.device = ""
@@ -464,11 +462,6 @@ def open_graph_def(path: str, options: FreezeOptions, stages: Stages) -> Opened:
         session.close()
         raise
     opened.name = os.path.basename(path)
-    if detached:
-        opened.notes.append(
-            f"{', '.join(detached)} defaulted to a tf.data pipeline's next element, which a "
-            "frozen graph cannot run (it reads files): made required inputs"
-        )
     return opened
 
 
