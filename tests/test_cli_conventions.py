@@ -164,3 +164,18 @@ def test_other_shells_get_a_script(shell):
 def test_completion_of_an_unknown_shell_is_a_usage_error():
     result = tfreeze("completion", "powershell")
     assert result.returncode == 2 and "bash" in result.stderr
+
+
+def test_an_unexpected_failure_is_still_one_line(monkeypatch, capsys, tmp_path):
+    from tfreeze.cli import inspect as inspect_command
+
+    def fails(args):
+        raise RuntimeError("InternalError: something inside TensorFlow\n  more lines")
+
+    monkeypatch.setattr(inspect_command, "run", fails)
+    assert cli.main(["inspect", str(tmp_path / "m.pb")]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.count("\n") == 0 and "RuntimeError: InternalError" in error
+    assert "--verbose" in error
+    with pytest.raises(RuntimeError):
+        cli.main(["inspect", str(tmp_path / "m.pb"), "--verbose"])

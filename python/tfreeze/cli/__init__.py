@@ -99,6 +99,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"tfreeze {args.command}: interrupted", file=sys.stderr)
         return 130
+    except Exception as error:  # TensorFlow's own, or a bug: still one line
+        if args.verbose:
+            raise
+        first = (str(error).strip().splitlines() or [""])[0]
+        print(
+            f"tfreeze {args.command}: error: {type(error).__name__}: {first} "
+            "(unexpected; rerun with --verbose for the traceback)",
+            file=sys.stderr,
+        )
+        return 2
 
 
 if __name__ == "__main__":
