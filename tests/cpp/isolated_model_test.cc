@@ -117,6 +117,9 @@ TEST(IsolatedModelTest, KilledWorkerIsModelCrashedError) {
 }
 
 TEST(IsolatedModelTest, MemoryLimitStopsABigAllocationNotTheHost) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "AddressSanitizer reserves terabytes of address space, which an RLIMIT_AS worker cannot map";
+#endif
   Options options;
   options.isolation_memory_limit_bytes = 3LL << 30;
   const IsolatedModel model =
