@@ -380,17 +380,8 @@ def _opened_with_inputs(
     reference_ports = [
         dataclasses.replace(p, tensor=sources[p.name]) if p.name in sources else p for p in inputs
     ]
-    return Opened(
-        kind=kind,
-        name="",
-        graph_def=pruned,
-        inputs=inputs,
-        outputs=outputs,
-        reference=session_reference(session, reference_ports, outputs),
-        init=init,
-        notes=notes,
-        selected_outputs=True,
-        closers=[session.close],
+    return session_opened(
+        kind, session, pruned, inputs, outputs, init, notes, reference_inputs=reference_ports
     )
 
 
@@ -404,15 +395,17 @@ def session_opened(
     notes: list[str],
     *,
     selected_outputs: bool = True,
+    reference_inputs: list[Port] | None = None,
 ) -> Opened:
-    """An Opened whose reference is the source's own TF1 session (closed with it)."""
+    """An Opened whose reference is the source's own TF1 session (closed with it);
+    ``reference_inputs`` feeds the session elsewhere than the frozen inputs (a cut graph)."""
     return Opened(
         kind=kind,
         name="",
         graph_def=graph_def,
         inputs=inputs,
         outputs=outputs,
-        reference=session_reference(session, inputs, outputs),
+        reference=session_reference(session, reference_inputs or inputs, outputs),
         init=init,
         notes=notes,
         selected_outputs=selected_outputs,
