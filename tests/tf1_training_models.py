@@ -6,12 +6,12 @@ freezer must find the predictions and those inputs on its own."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import tensorflow as tf
+from tf1_models import TF1Model
 
 v1 = tf.compat.v1
 
@@ -128,21 +128,8 @@ BUILDERS = {
 }
 
 
-@dataclass
-class TrainingGraph:
-    directory: Path
-    inputs: list[str]
-    outputs: list[str]
-    feeds: dict[str, np.ndarray]  # the real inputs only
-    expected: dict[str, np.ndarray]  # the session's prediction at inference
-
-    @property
-    def meta(self) -> str:
-        return str(self.directory / "model.ckpt.meta")
-
-    @property
-    def checkpoint(self) -> str:
-        return str(self.directory / "model.ckpt")
+# The same record as the other TF1 test graphs: directory, names, feeds, expected.
+TrainingGraph = TF1Model
 
 
 def _feeds(inputs: dict[str, Any], rng: np.random.Generator) -> dict[str, np.ndarray]:
