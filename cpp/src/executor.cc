@@ -68,9 +68,23 @@ std::string SingleThreadedObstacle(TF_Graph* graph, const std::string& device) {
   return "";
 }
 
+namespace {
+
+// Where XLA's JIT forms clusters (whether it does depends on the graph and on
+// oneDNN), it guards each with a Switch op that the single-threaded executor
+// rejects at the first Run: refuse the pair at load, where it is predictable.
+std::string Obstacle(const Options& options, TF_Graph* graph) {
+  if (options.xla_jit) {
+    return "it cannot run the Switch ops XLA's JIT puts around its clusters, and xla_jit is on";
+  }
+  return SingleThreadedObstacle(graph, DeviceName(options.device));
+}
+
+}  // namespace
+
 Options ResolveExecutor(Options options, TF_Graph* graph, const std::string& origin) {
   if (options.executor == Executor::kDefault) return options;
-  const std::string obstacle = SingleThreadedObstacle(graph, DeviceName(options.device));
+  const std::string obstacle = Obstacle(options, graph);
   if (obstacle.empty()) {
     options.executor = Executor::kSingleThreaded;
   } else if (options.executor == Executor::kAuto) {

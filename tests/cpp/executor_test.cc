@@ -69,6 +69,23 @@ TEST(ExecutorTest, AutoRunsTf1ControlFlowOnTheDefaultExecutor) {
   EXPECT_EQ(model.Run({{"x", x}})[0].ToVector<float>(), (std::vector<float>{1.5f, -2}));
 }
 
+// XLA's JIT clusters fail on the single-threaded executor at the first Run;
+// tfreeze says so at load, and "auto" keeps the default executor with XLA.
+TEST(ExecutorTest, XlaJitRunsOnTheDefaultExecutorAndRefusesSingleThreaded) {
+  Options options = WithExecutor(Executor::kAuto);
+  options.xla_jit = true;
+  Model model = Model::FromBytes(testing::AffineGraphDef(), options);
+  EXPECT_EQ(model.executor(), Executor::kDefault);
+  EXPECT_EQ(RunAffine(model), (std::vector<float>{19, 32, 19.5f, 31}));
+  options.executor = Executor::kSingleThreaded;
+  try {
+    Model::FromBytes(testing::AffineGraphDef(), options);
+    FAIL() << "loaded";
+  } catch (const LoadError& e) {
+    EXPECT_NE(std::string(e.what()).find("xla_jit is on"), std::string::npos) << e.what();
+  }
+}
+
 TEST(ExecutorTest, CallerThreadWithInterOpThreadsIsAnError) {
   Options options = WithExecutor(Executor::kDefault, /*caller_thread=*/true);
   options.inter_op_threads = 2;

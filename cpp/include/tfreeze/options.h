@@ -23,7 +23,7 @@ enum class Executor {
   // CPU only; cannot run TF1 control flow (Switch/Merge) or reference tensors,
   // and such graphs are refused at load with the reason.
   kSingleThreaded,
-  // kSingleThreaded where the graph and device allow it, else kDefault
+  // kSingleThreaded where the graph, device and xla_jit allow it, else kDefault
   // (Model::executor() says which was used).
   kAuto,
 };
