@@ -14,6 +14,7 @@ from typing import Any
 
 import keras
 import pytest
+from filelock import FileLock
 
 import models
 import tfreeze
@@ -51,6 +52,13 @@ def cpp_prefix(tmp_path_factory: pytest.TempPathFactory) -> Path:
     cmake = str(bin_dir / "cmake") if (bin_dir / "cmake").exists() else "cmake"
     install = tmp_path_factory.mktemp("prefix")
     build = ROOT / "build" / "package-test"  # kept between runs: rebuilds are incremental
+    build.parent.mkdir(exist_ok=True)
+    with FileLock(build.parent / "package-test.lock"):  # pytest-xdist workers share the build
+        _build_and_install(cmake, build, install)
+    return install
+
+
+def _build_and_install(cmake: str, build: Path, install: Path) -> None:
     for command in (
         [cmake, "-S", ROOT, "-B", build, "-G", "Ninja", "-DCMAKE_BUILD_TYPE=Release"]
         + [f"-DPython_EXECUTABLE={sys.executable}", "-DTFREEZE_BUILD_TESTS=OFF"]
@@ -60,4 +68,26 @@ def cpp_prefix(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ):
         result = subprocess.run([str(c) for c in command], capture_output=True, text=True)
         assert result.returncode == 0, f"{command} failed:\n{result.stdout}\n{result.stderr}"
-    return install
+
+
+# The longest test files (--durations in CI), started first: pytest-xdist hands
+# whole files to its two workers in collection order, and a long file started
+# last would leave one core idle at the end while it runs.
+LONGEST_FIRST = (
+    "test_wheel.py",
+    "test_docs.py",
+    "test_zoo.py",
+    "test_realworld.py",
+    "test_cpp_package.py",
+    "test_bench.py",
+    "test_real_model_fixes.py",
+    "test_sources.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        name = item.path.name
+        return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: each file keeps its own order
