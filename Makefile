@@ -98,8 +98,9 @@ lint: $(INSTALL_STAMP)
 	$(BIN)/ruff check python tests benchmarks
 	$(BIN)/ruff format --check python tests benchmarks
 
-py-test: $(INSTALL_STAMP)
-	$(PY) -m pytest
+# The tests that install tfreeze's C++ package install cpp-build's (one C++ build).
+py-test: $(INSTALL_STAMP) cpp-build
+	TFREEZE_TEST_CPP_BUILD=$(abspath $(CPP_BUILD)) $(PY) -m pytest
 
 bench: $(INSTALL_STAMP)
 	$(BIN)/cmake -S . -B build/bench -G Ninja -DPython_EXECUTABLE=$(abspath $(PY)) \
