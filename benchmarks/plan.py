@@ -68,22 +68,30 @@ def phase(fixed_s: float, timed_s: float, runs: int, plan: Plan) -> dict:
     }
 
 
-def estimate(timings: dict, keys: list[str], plan: Plan, runs_of: dict[str, int]) -> tuple:
-    """(seconds, keys with no earlier timing) for the phases `keys` under `plan`.
-    `runs_of` maps each key to the runs the plan would give it (from the base
-    p50 recorded with it)."""
+def work(key: str, plan: Plan, runs: int) -> int:
+    """Timed runs a phase makes under `plan`, in units of its base p50."""
+    if key.endswith("/overhead"):  # two processes; each: two warm-up blocks, then A and B
+        blocks, per_block = plan.overhead_shape(runs)
+        return 2 * (2 + 2 * blocks) * per_block
+    if key.endswith("/tune"):  # per trial
+        iterations = plan.tune_iterations(runs)
+        return min(30, iterations) + iterations
+    return plan.warmup + runs
+
+
+def estimate(timings: dict, keys: list[str], plan: Plan) -> tuple[float, list[str]]:
+    """(seconds, keys with no earlier timing) for the phases `keys` under
+    `plan`: each phase's fixed part as it was, its timed part scaled by the
+    runs `plan` would give it (from the base p50 recorded with it)."""
     total, missing = 0.0, []
     for key in keys:
         if key not in timings:
             missing.append(key)
             continue
         done = timings[key]
-        scale = runs_of.get(key, done["runs"]) / max(done["runs"], 1)
-        total += done["fixed_s"] + done["timed_s"] * scale
+        total += done["fixed_s"]
+        if "base_p50_us" in done:
+            before = Plan(**done["plan"])
+            wanted = work(key, plan, plan.runs(done["base_p50_us"]))
+            total += done["timed_s"] * wanted / max(work(key, before, done["runs"]), 1)
     return total, missing
-
-
-def runs_under(plan: Plan, timings: dict, keys: list[str]) -> dict[str, int]:
-    return {
-        k: plan.runs(timings[k]["base_p50_us"]) for k in keys if "base_p50_us" in timings.get(k, {})
-    }

@@ -225,9 +225,7 @@ def print_estimates(args, plan) -> None:
         ("this run", (args.models, args.batches, args.threads), plan),
     ):
         keys = phase_keys(*scope)
-        seconds, missing = planning.estimate(
-            timings, keys, chosen, planning.runs_under(chosen, timings, keys)
-        )
+        seconds, missing = planning.estimate(timings, keys, chosen)
         note = (
             f"; no earlier timing for {len(missing)} of {len(keys)} phases "
             "(a --quick run over them times them)"
