@@ -12,6 +12,7 @@ grows in proportion to `runs`.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -29,12 +30,20 @@ class Plan:
         wanted = int(self.seconds * 1e6 / max(p50_us, 1e-3))
         return max(self.min_runs, min(self.max_runs, wanted))
 
+    def warmup_for(self, runs: int) -> int:
+        """Fewer warm-up runs where runs are few and slow (ResNet50 at batch 32)."""
+        return min(self.warmup, max(2, runs // 2))
+
     def tune_iterations(self, runs: int) -> int:
         return max(3, int(runs * self.tune_share))
 
     def overhead_shape(self, runs: int) -> tuple[int, int]:
-        """(blocks, runs per block) for overhead.cc: ~1.5 runs' worth per loop."""
-        blocks = self.overhead_blocks if runs >= 100 else max(4, self.overhead_blocks // 2)
+        """(blocks, runs per block) for overhead.cc. Slow models get fewer
+        blocks: tfreeze's ~0.1 µs per call cannot show against 0.1-1 s runs."""
+        if runs >= 100:
+            blocks = self.overhead_blocks
+        else:
+            blocks = max(4, self.overhead_blocks // (2 if runs >= 20 else 4))
         return blocks, max(3, runs // 4)
 
 
@@ -61,6 +70,7 @@ def record(path: Path, phases: dict[str, dict]) -> None:
 
 def phase(fixed_s: float, timed_s: float, runs: int, plan: Plan) -> dict:
     return {
+        "load_average": round(os.getloadavg()[0], 1),  # a busy machine inflates both parts
         "fixed_s": round(max(fixed_s, 0.0), 3),
         "timed_s": round(timed_s, 3),
         "runs": runs,
@@ -76,7 +86,7 @@ def work(key: str, plan: Plan, runs: int) -> int:
     if key.endswith("/tune"):  # per trial
         iterations = plan.tune_iterations(runs)
         return min(30, iterations) + iterations
-    return plan.warmup + runs
+    return plan.warmup_for(runs) + runs
 
 
 def estimate(timings: dict, keys: list[str], plan: Plan) -> tuple[float, list[str]]:
@@ -95,3 +105,10 @@ def estimate(timings: dict, keys: list[str], plan: Plan) -> tuple[float, list[st
             wanted = work(key, plan, plan.runs(done["base_p50_us"]))
             total += done["timed_s"] * wanted / max(work(key, before, done["runs"]), 1)
     return total, missing
+
+
+def load_note(timings: dict, keys: list[str]) -> str:
+    loads = [timings[k]["load_average"] for k in keys if "load_average" in timings.get(k, {})]
+    if not loads:
+        return ""
+    return f" (timed at load average {min(loads):.1f}-{max(loads):.1f} on {os.cpu_count()} cores)"

@@ -58,7 +58,7 @@ def python_loops(entry: dict, feeds: dict, threads: int, warmup: int, runs: int)
     return results
 
 
-def measure(entry: dict, batch: int, threads: int, plan: dict) -> dict:
+def measure(entry: dict, batch: int, threads: int, plan) -> dict:
     """One row: every runner's p50 for this model, batch and thread count."""
     import tfreeze
 
@@ -66,8 +66,8 @@ def measure(entry: dict, batch: int, threads: int, plan: dict) -> dict:
     with tfreeze.Model(entry["pb"], intra_op_threads=threads, inter_op_threads=1) as model:
         feeds = model.random_feeds(batch_size=batch)
         once = model.benchmark(feeds, warmup=2, iterations=3)["p50_us"]
-    runs = max(plan["min_runs"], min(plan["max_runs"], int(plan["seconds"] * 1e6 / once)))
-    warmup = plan["warmup"]
+    runs = plan.runs(once)
+    warmup = plan.warmup_for(runs)
     p50, errors = {}, {}
     for name, options in TFREEZE_VARIANTS.items():
         try:
@@ -90,7 +90,10 @@ def measure(entry: dict, batch: int, threads: int, plan: dict) -> dict:
 
 
 def main(spec_path: str, out_path: str) -> None:
+    from plan import Plan
+
     spec = json.loads(Path(spec_path).read_text())
+    plan = Plan(**spec["plan"])
     threads = spec["threads"]
     import tensorflow as tf
 
@@ -98,7 +101,7 @@ def main(spec_path: str, out_path: str) -> None:
     tf.config.threading.set_intra_op_parallelism_threads(threads)
     tf.config.threading.set_inter_op_parallelism_threads(1)
     rows = [
-        measure(entry, batch, threads, spec["plan"])
+        measure(entry, batch, threads, plan)
         for entry in spec["models"]
         for batch in spec["batches"]
     ]

@@ -111,48 +111,44 @@ def latency_rows(entries: list[dict], args, plan, threads: int, phases: dict) ->
 
 
 def overhead(
-    program: Path, entry: dict, batch: int, threads: int, runs: int, plan, control: bool
+    program: Path, entry: dict, feeds: dict, threads: int, runs: int, plan, control: bool
 ) -> dict:
-    import tfreeze
-
-    model = tfreeze.Model(entry["pb"])
-    feeds = model.random_feeds(batch_size=batch)
-    inputs = [f"{n}:0=" + "x".join(str(d) for d in feeds[n].shape) for n in model.input_names]
+    inputs = [f"{n}:0=" + "x".join(str(d) for d in feeds[n].shape) for n in entry["inputs"]]
     blocks, per_block = plan.overhead_shape(runs)
     command = [str(program), entry["pb"], str(threads), str(blocks), str(per_block)]
-    command += [",".join(f"{name}:0" for name in model.output_names), *inputs]
+    command += [",".join(f"{name}:0" for name in entry["outputs"]), *inputs]
     env = {**os.environ, **({"OVERHEAD_CONTROL": "1"} if control else {})}
     done = subprocess.run(command, capture_output=True, text=True, check=True, env=env)
     return json.loads(done.stdout)
 
 
-def ort_same_threads(entry: dict, batch: int, options: dict, rows: list, plan, runs: int) -> dict:
+def ort_same_threads(entry: dict, feeds: dict, options: dict, rows: list, plan, runs: int) -> dict:
     """ORT's figures at the tuned config's intra-op threads: from the latency
     rows, or measured here when this run did not cover that thread count."""
     import onnx_loop
 
-    import tfreeze
-
+    batch = len(next(iter(feeds.values())))
     threads = options.get("intra_op_threads") or os.cpu_count() or 1
     for row in rows:
         if (row["model"], row["batch"], row["threads"]) == (entry["kind"], batch, threads):
             p50 = row["p50_us"]
             break
     else:
-        feeds = tfreeze.Model(entry["pb"]).random_feeds(batch_size=batch)
-        p50 = onnx_loop.p50s(entry["onnx"], feeds, threads, plan.warmup, runs)
+        p50 = onnx_loop.p50s(entry["onnx"], feeds, threads, plan.warmup_for(runs), runs)
     keys = ("onnxruntime", "onnxruntime empty loop")
     return {"ort_threads": threads, "ort_p50_us": {k: p50.get(k) for k in keys}}
 
 
 def tuned_row(entry: dict, batch: int, row: dict, args, plan, phases: dict, rows: list) -> dict:
     """tfreeze tune's best and the overhead loops, for one model and batch."""
+    import tfreeze
     from tfreeze.measure.tune import tune
 
     runs, key = row["runs"], f"{entry['kind']}/b{batch}"
     started = time.perf_counter()
-    loops = overhead(args.overhead, entry, batch, row["threads"], runs, plan, control=False)
-    control = overhead(args.overhead, entry, batch, row["threads"], runs, plan, control=True)
+    feeds = tfreeze.Model(entry["pb"]).random_feeds(batch_size=batch)
+    loops = overhead(args.overhead, entry, feeds, row["threads"], runs, plan, control=False)
+    control = overhead(args.overhead, entry, feeds, row["threads"], runs, plan, control=True)
     blocks, per_block = plan.overhead_shape(runs)
     timed = 2 * (2 * blocks + 2) * per_block * loops["bare_p50_us"] * 1e-6
     phases[f"{key}/overhead"] = planning.phase(
@@ -165,7 +161,7 @@ def tuned_row(entry: dict, batch: int, row: dict, args, plan, phases: dict, rows
     for name in ("overhead", "tune"):
         phases[f"{key}/{name}"]["base_p50_us"] = row["base_p50_us"]
     failed = [t.error for t in tuned.trials if t.error]
-    ort = ort_same_threads(entry, batch, tuned.best.options, rows, plan, runs)
+    ort = ort_same_threads(entry, feeds, tuned.best.options, rows, plan, runs)
     print(
         f"  {key}: tuned {tuned.best.p50_us:.1f} ({tuned.best.label()}), "
         f"{len(failed)} of {len(tuned.trials)} trials failed, "
@@ -232,6 +228,7 @@ def print_estimates(args, plan) -> None:
             if missing
             else ""
         )
+        note += planning.load_note(timings, keys)
         print(f"estimated wall time, {label}: {seconds / 60:.1f} min{note}", flush=True)
 
 
