@@ -32,7 +32,7 @@ def kind_of(source: Any, options: FreezeOptions) -> str:
     if not isinstance(source, (str, os.PathLike)):
         return _object_kind(source)
     path = os.fspath(source)
-    from tfreeze.freezer.sources.tf1 import is_checkpoint
+    from tfreeze.freezer.sources.tf1_checkpoint import is_checkpoint
 
     if os.path.isdir(path):
         if os.path.exists(os.path.join(path, "saved_model.pb")) or os.path.exists(
@@ -108,11 +108,11 @@ def open_source(source: Any, kind: str, options: FreezeOptions, stages: Stages) 
 
         return open_saved_model(path, options, stages)
     if kind == "checkpoint":
-        from tfreeze.freezer.sources.tf1 import open_checkpoint
+        from tfreeze.freezer.sources.tf1_checkpoint import open_checkpoint
 
         return open_checkpoint(path, options, stages)
     if kind == "graph-def":
-        from tfreeze.freezer.sources.tf1 import open_graph_def
+        from tfreeze.freezer.sources.tf1_graph_def import open_graph_def
 
         return open_graph_def(path, options, stages)
     raise ValueError(f"unknown source kind {kind!r}")

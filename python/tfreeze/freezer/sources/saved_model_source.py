@@ -11,7 +11,7 @@ import numpy as np
 from tfreeze.errors import FreezeError
 from tfreeze.freezer.sources.base import FreezeOptions, Opened, Stages
 from tfreeze.freezer.sources.functions import freeze_concrete
-from tfreeze.freezer.sources.tf1 import (
+from tfreeze.freezer.sources.tf1_session import (
     choose_init,
     freeze_session,
     ports_for,

@@ -1,12 +1,12 @@
-"""TF1 sources: a checkpoint with its ``.meta`` graph (import_meta_graph +
-restore), a GraphDef plus a checkpoint (what freeze_graph.py took), and an
-already-frozen GraphDef from elsewhere, re-signed."""
+"""What every TF1 source shares: a tf.compat.v1.Session whose variables are
+restored (from a checkpoint, a SavedModel's loader) becomes a frozen GraphDef:
+outputs chosen (given, a signature's, or guessed), table fills found, variables
+turned into constants, inputs found or the graph cut at chosen tensors."""
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import os
 from typing import Any
 
 from tfreeze.errors import FreezeError
@@ -21,11 +21,9 @@ from tfreeze.freezer.sources.base import (
 from tfreeze.freezer.sources.cut import cut_inputs, pipeline_fed_defaults
 from tfreeze.freezer.sources.graphs import (
     VARIABLE_OPS,
-    exists,
     find_inputs,
     guess_outputs,
     prune,
-    read_graph_def,
     session_reference,
     table_initializers,
     variable_nodes,
@@ -33,14 +31,15 @@ from tfreeze.freezer.sources.graphs import (
 from tfreeze.freezer.sources.output_guess import guess
 
 __all__ = [
+    "check_variable_bytes",
     "choose_init",
-    "session_opened",
+    "choose_outputs",
+    "freeze_restored",
     "freeze_session",
-    "run_init",
-    "is_checkpoint",
-    "open_checkpoint",
-    "open_graph_def",
+    "opened_with_inputs",
     "ports_for",
+    "run_init",
+    "session_opened",
 ]
 
 _ASSIGN_OPS = ("Assign", "AssignVariableOp")
@@ -157,7 +156,7 @@ def freeze_session(
 
     source = session.graph.as_graph_def()
     keep = [p.node for p in outputs] + list(init)
-    _check_variable_bytes(session)
+    check_variable_bytes(session)
     _check_listed_variables(source, options)
     try:
         frozen = tf.compat.v1.graph_util.convert_variables_to_constants(
@@ -198,7 +197,7 @@ def _check_listed_variables(graph_def: Any, options: FreezeOptions) -> None:
             )
 
 
-def _check_variable_bytes(session: Any) -> None:
+def check_variable_bytes(session: Any) -> None:
     """Sizes from the variable ops' own shape and dtype attributes: works for
     graphs without collections (a bare GraphDef) and allocates nothing."""
     import tensorflow as tf
@@ -214,121 +213,7 @@ def _check_variable_bytes(session: Any) -> None:
     check_constant_bytes(sizes)
 
 
-# ----------------------------------------------------------------- checkpoints
-
-
-def is_checkpoint(path: str) -> bool:
-    return (
-        path.endswith(".meta")
-        or os.path.exists(path + ".index")
-        or os.path.isfile(os.path.join(path, "checkpoint"))
-    )
-
-
-def latest_checkpoint(directory: str) -> str | None:
-    """The prefix a directory's 'checkpoint' file names. A checkpoint moved
-    with its directory (a package's data files) keeps the absolute path it was
-    written at; then the same name inside ``directory`` is used."""
-    import tensorflow as tf
-
-    state = tf.train.get_checkpoint_state(directory)
-    if state is None or not state.model_checkpoint_path:
-        return None
-    prefix = state.model_checkpoint_path
-    if not os.path.isabs(prefix):
-        prefix = os.path.join(directory, prefix)
-    if os.path.exists(prefix + ".index"):
-        return prefix
-    moved = os.path.join(directory, os.path.basename(prefix))
-    return moved if os.path.exists(moved + ".index") else None
-
-
-def _meta_graph_without_shape_hints(meta_path: str) -> Any:
-    """The MetaGraphDef without ``_output_shapes`` attributes: hints written by
-    old TensorFlow that newer shape inference may contradict (a training graph's
-    FusedBatchNormGrad), failing the import of a graph that runs fine."""
-    import tensorflow as tf
-
-    meta_graph = tf.compat.v1.MetaGraphDef()
-    with open(meta_path, "rb") as file:
-        meta_graph.ParseFromString(file.read())
-    nodes = list(meta_graph.graph_def.node)
-    for function in meta_graph.graph_def.library.function:
-        nodes.extend(function.node_def)
-    for node in nodes:
-        if "_output_shapes" in node.attr:
-            del node.attr["_output_shapes"]
-    return meta_graph
-
-
-def _resolve_checkpoint(path: str, given: str | None) -> tuple[str, str]:
-    """(meta graph file, checkpoint prefix) from a .meta file, a prefix or a directory."""
-
-    if os.path.isdir(path):
-        prefix = latest_checkpoint(path)
-        if prefix is None:
-            raise FreezeError(f"{path!r} has a 'checkpoint' file that names no checkpoint")
-        meta = prefix + ".meta"
-    elif path.endswith(".meta"):
-        meta, prefix = path, path[: -len(".meta")]
-    else:
-        meta, prefix = path + ".meta", path
-    if given:
-        prefix = latest_checkpoint(given) or given if os.path.isdir(given) else given
-    if not os.path.exists(meta):
-        raise FreezeError(
-            f"no meta graph {meta!r} beside checkpoint {prefix!r}; pass the graph itself "
-            "(a .pb or .pbtxt) as the source with checkpoint=/--checkpoint"
-        )
-    if not os.path.exists(prefix + ".index"):
-        raise FreezeError(f"checkpoint {prefix!r} has no {prefix + '.index'!r} (a V2 checkpoint)")
-    return meta, prefix
-
-
-def _meta_signature_outputs(meta_graph: Any, options: FreezeOptions) -> dict[str, str] | None:
-    signatures = meta_graph.signature_def
-    name = options.signature_name if options.signature_name in signatures else None
-    if name is None and len(signatures) == 1:
-        name = next(iter(signatures))
-    if name is None:
-        return None
-    return {k: signatures[name].outputs[k].name for k in sorted(signatures[name].outputs)}
-
-
-def open_checkpoint(path: str, options: FreezeOptions, stages: Stages) -> Opened:
-    import tensorflow as tf
-
-    meta_path, prefix = _resolve_checkpoint(path, options.checkpoint)
-    graph = tf.Graph()
-    session = tf.compat.v1.Session(graph=graph)
-    try:
-        with stages("load"), graph.as_default():
-            saver = tf.compat.v1.train.import_meta_graph(
-                _meta_graph_without_shape_hints(meta_path), clear_devices=options.clear_devices
-            )
-            if saver is None:
-                raise FreezeError(f"{meta_path!r} has no variables to restore (no saver)")
-            _check_variable_bytes(session)  # before restoring reads them into memory
-            saver.restore(session, prefix)
-        known = _signature_from_meta_file(meta_path, options)
-        opened = _freeze_restored(session, options, stages, known, kind="tf1-checkpoint")
-    except BaseException:
-        session.close()
-        raise
-    opened.name = prefix
-    return opened
-
-
-def _signature_from_meta_file(meta_path: str, options: FreezeOptions) -> dict[str, str] | None:
-    import tensorflow as tf
-
-    meta_graph = tf.compat.v1.MetaGraphDef()
-    with open(meta_path, "rb") as file:
-        meta_graph.ParseFromString(file.read())
-    return _meta_signature_outputs(meta_graph, options)
-
-
-def _freeze_restored(
+def freeze_restored(
     session: Any,
     options: FreezeOptions,
     stages: Stages,
@@ -344,10 +229,10 @@ def _freeze_restored(
     run_init(session, init)
     with stages("convert"):
         frozen = freeze_session(session, outputs, init, options)
-    return _opened_with_inputs(kind, session, frozen, outputs, init, notes, options)
+    return opened_with_inputs(kind, session, frozen, outputs, init, notes, options)
 
 
-def _opened_with_inputs(
+def opened_with_inputs(
     kind: str,
     session: Any,
     frozen: Any,
@@ -416,104 +301,3 @@ def session_opened(
 def _inputs_in(frozen: Any, graph: Any) -> list[Port]:
     found = find_inputs(frozen)
     return ports_for(graph, {p.name: p.tensor for p in found}) if found else []
-
-
-# ------------------------------------------------------------------ GraphDefs
-
-
-def open_graph_def(path: str, options: FreezeOptions, stages: Stages) -> Opened:
-    """A .pb / .pbtxt: with a checkpoint its variables are restored (freeze_graph.py);
-    without one it must already be frozen and is re-signed."""
-    import tensorflow as tf
-
-    with stages("load"):
-        graph_def = read_graph_def(exists(path))
-        _strip_tfreeze_nodes(graph_def)
-        if options.clear_devices:
-            for node in graph_def.node:
-                node.device = ""
-        variables = variable_nodes(graph_def)
-        if variables and options.checkpoint is None:
-            raise FreezeError(
-                f"{path!r} has variables ({', '.join(variables[:5])}"
-                f"{', ...' if len(variables) > 5 else ''}) but no checkpoint was given; pass "
-                "checkpoint= / --checkpoint with the checkpoint that holds their values"
-            )
-        graph = tf.Graph()
-        with graph.as_default():
-            tf.import_graph_def(graph_def, name="")
-        session = tf.compat.v1.Session(graph=graph)
-    try:
-        if variables:
-            with stages("load"):
-                _check_variable_bytes(session)  # before restoring reads them into memory
-                _restore_into(session, options.checkpoint)
-            opened = _freeze_restored(session, options, stages, None, kind="graph-def+checkpoint")
-        else:
-            opened = _resign(session, graph_def, options, stages)
-    except BaseException:
-        session.close()
-        raise
-    opened.name = os.path.basename(path)
-    return opened
-
-
-def _strip_tfreeze_nodes(graph_def: Any) -> None:
-    """Drops a tfreeze file's signature and test vectors (they are made anew);
-    keeps its table initializers, which the graph needs."""
-    kept = [
-        node
-        for node in graph_def.node
-        if not node.name.startswith("tfreeze/") or node.name.startswith("tfreeze/init/")
-    ]
-    if len(kept) != len(graph_def.node):
-        del graph_def.node[:]
-        graph_def.node.extend(kept)
-
-
-def _restore_into(session: Any, checkpoint: str) -> None:
-    """Restores every checkpoint entry the graph has a variable for, as
-    freeze_graph.py did, for ref and resource variables alike (a Saver over
-    imported resource handles cannot be built)."""
-    import tensorflow as tf
-
-    prefix = latest_checkpoint(checkpoint) if os.path.isdir(checkpoint) else checkpoint
-    if prefix is None or not os.path.exists(prefix + ".index"):
-        raise FreezeError(f"checkpoint {checkpoint!r} not found (expected {checkpoint}.index)")
-    dtypes = tf.train.load_checkpoint(prefix).get_variable_to_dtype_map()
-    graph = session.graph
-    variables = {op.name: op for op in graph.get_operations() if op.type in VARIABLE_OPS}
-    keys = sorted(key for key in dtypes if key in variables)
-    if not keys:
-        raise FreezeError(f"checkpoint {prefix!r} holds none of the graph's variables")
-    missing = sorted(set(variables) - set(keys))
-    if missing:
-        raise FreezeError(f"checkpoint {prefix!r} has no value for {', '.join(missing[:5])}")
-    with graph.as_default(), tf.name_scope("tfreeze_restore"):
-        values = tf.raw_ops.RestoreV2(
-            prefix=prefix,
-            tensor_names=keys,
-            shape_and_slices=[""] * len(keys),
-            dtypes=[dtypes[key] for key in keys],
-        )
-        assigns = [_assign(variables[key], value) for key, value in zip(keys, values, strict=True)]
-    session.run(assigns)
-
-
-def _assign(variable: Any, value: Any) -> Any:
-    import tensorflow as tf
-
-    if variable.type == "VarHandleOp":
-        return tf.raw_ops.AssignVariableOp(resource=variable.outputs[0], value=value)
-    return tf.raw_ops.Assign(ref=variable.outputs[0], value=value)
-
-
-def _resign(session: Any, graph_def: Any, options: FreezeOptions, stages: Stages) -> Opened:
-    notes: list[str] = []
-    graph = session.graph
-    outputs = ports_for(graph, choose_outputs(graph_def, options, None, notes, graph))
-    init = choose_init(graph_def, options, notes)
-    with stages("convert"):
-        pruned = prune(graph_def, [p.node for p in outputs] + init)
-    run_init(session, init)
-    return _opened_with_inputs("graph-def", session, pruned, outputs, init, notes, options)
