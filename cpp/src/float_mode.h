@@ -1,5 +1,3 @@
-#pragma once
-
 // The floating-point mode a run executes in. TensorFlow's own thread pools set
 // flush-to-zero and denormals-are-zero on every thread they start
 // (tsl/platform/threadpool.cc), so with its default executor every kernel runs
@@ -9,6 +7,8 @@
 // -ffast-math has loaded. Without this guard the same .pb gave 1e-40 or 0 for a
 // denormal depending on the executor and on what the process loaded earlier
 // (docs/parity.md, "Flush-to-zero").
+#ifndef TFREEZE_SRC_FLOAT_MODE_H_
+#define TFREEZE_SRC_FLOAT_MODE_H_
 
 #if defined(__SSE2__)
 #include <xmmintrin.h>
@@ -47,3 +47,5 @@ inline ScopedFlushDenormals::~ScopedFlushDenormals() = default;
 #endif
 
 }  // namespace tfreeze::internal
+
+#endif  // TFREEZE_SRC_FLOAT_MODE_H_
