@@ -51,6 +51,39 @@ def test_every_executor_gives_the_default_executors_outputs(frozen, name, auto_p
 
 
 @pytest.fixture(scope="module")
+def tiny_product_pb(tmp_path_factory) -> str:
+    """y = x * 1e-30: x = 1e-10 gives 1e-40, a denormal float32."""
+    graph = tf.Graph()
+    with graph.as_default():
+        x = tf.compat.v1.placeholder(tf.float32, [None, 2], name="x")
+        tf.identity(x * 1e-30, name="y")
+    source = tmp_path_factory.mktemp("tiny") / "graph.pb"
+    source.write_bytes(graph.as_graph_def().SerializeToString())
+    frozen = source.with_name("frozen.pb")
+    tfreeze.freeze(str(source), str(frozen), output_names=["y"], optimize=False)
+    return str(frozen)
+
+
+def test_every_executor_flushes_denormals_as_the_default_executor(tiny_product_pb):
+    """TensorFlow's pool threads run with flush-to-zero; the single-threaded
+    executor and caller-thread runs execute in this thread, whose mode is the
+    process's. Model.run, and PythonSession.run as parity's reference, set it
+    for the run so every executor gives one answer (docs/parity.md). ~1 s."""
+    from tfreeze.measure.parity import python_run, same_session_config
+
+    feeds = {"x": np.array([[1e-10, 1.0]], np.float32)}
+    expected = tfreeze.Model(tiny_product_pb, intra_op_threads=1, inter_op_threads=1).run(feeds)
+    np.testing.assert_array_equal(expected["y"], np.array([[0.0, 1e-30]], np.float32))
+    for options in ({"executor": "single_threaded"}, {"caller_thread": True}):
+        model = tfreeze.Model(tiny_product_pb, intra_op_threads=1, **options)
+        np.testing.assert_array_equal(model.run(feeds)["y"], expected["y"], err_msg=str(options))
+    config = same_session_config(1, "single_threaded")
+    np.testing.assert_array_equal(python_run(tiny_product_pb, feeds, config)["y"], expected["y"])
+    # The caller's own mode is back: numpy in this thread still makes denormals.
+    assert np.float32(1e-30) * np.float32(1e-10) != 0
+
+
+@pytest.fixture(scope="module")
 def tf1_cond_pb(tmp_path_factory) -> str:
     """A TF1 graph with tf.cond on an is_training flag, as TF1 wrote it: Switch/Merge."""
     graph = tf.Graph()

@@ -118,8 +118,8 @@ def test_both_sides_run_with_the_same_stated_session_config(frozen):
 
 
 def test_a_difference_only_this_process_shows_is_rechecked_in_a_fresh_one(frozen, monkeypatch):
-    # Stands in for state an earlier model left in the process (thread pools
-    # sized by the first session, a changed floating-point mode).
+    # Stands in for state an earlier model left in the process (one such case
+    # was seen and not reproduced: docs/parity.md).
     from tfreeze.measure import parity
 
     real = parity.python_run

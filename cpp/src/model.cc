@@ -11,6 +11,7 @@
 #endif
 
 #include "executor.h"
+#include "float_mode.h"
 #include "graph_checks.h"
 #include "model_impl.h"
 #include "saved_model.h"
@@ -168,6 +169,7 @@ void RunInitOps(TF_Session* session, const std::vector<TF_Operation*>& init_ops)
     names += (names.empty() ? "" : ", ") + std::string(TF_OperationName(op));
   }
   internal::StatusPtr status = internal::NewStatus();
+  const internal::ScopedFlushDenormals flush;  // as every run: see float_mode.h
   TF_SessionRun(session, nullptr, nullptr, nullptr, 0, nullptr, nullptr, 0, init_ops.data(),
                 static_cast<int>(init_ops.size()), nullptr, status.get());
   internal::ThrowIfError<LoadError>(status.get(),
@@ -318,10 +320,15 @@ std::vector<Tensor> Model::RunPrepared(const std::vector<int>& input_indices,
 
   // A status per call: TF_SessionRun is thread-safe, a shared status is not.
   internal::StatusPtr status = internal::NewStatus();
-  TF_SessionRun(impl_->session.get(), nullptr, input_ports.data(), input_values.data(),
-                static_cast<int>(input_ports.size()), output_ports.data(),
-                output_values.data(), static_cast<int>(output_ports.size()), nullptr, 0,
-                nullptr, status.get());
+  {
+    // Kernels the single-threaded executor or a caller-thread run executes in
+    // this thread see the mode TensorFlow's pool threads have (float_mode.h).
+    const internal::ScopedFlushDenormals flush;
+    TF_SessionRun(impl_->session.get(), nullptr, input_ports.data(), input_values.data(),
+                  static_cast<int>(input_ports.size()), output_ports.data(),
+                  output_values.data(), static_cast<int>(output_ports.size()), nullptr, 0,
+                  nullptr, status.get());
+  }
 
   std::vector<Tensor> outputs;
   outputs.reserve(output_values.size());

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "float_mode.h"
 #include "numpy_tensor.h"
 #include "registrations.h"
 #include "tfreeze/benchmark.h"
@@ -188,6 +189,15 @@ void RegisterOptions(py::module_& module) {
       "serialize_config",
       [](const Options& options) { return py::bytes(internal::SerializeConfig(options)); },
       py::arg("options"), "The ConfigProto bytes the options give TensorFlow (for tests).");
+  module.def(
+      "call_flushing_denormals",
+      [](const py::function& function) {
+        const internal::ScopedFlushDenormals flush;
+        return function();
+      },
+      py::arg("function"),
+      "Calls function() with flush-to-zero and denormals-are-zero set on this thread, as "
+      "Model.run runs (and TensorFlow's pool threads always do); the caller's mode is restored.");
 }
 
 }  // namespace

@@ -149,11 +149,10 @@ def _recheck_in_a_fresh_process(
     python: dict[str, np.ndarray],
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], str]:
     """C++ and Python differ in this process: run both again, same feeds and
-    configuration, in a new process. TensorFlow sizes its process-wide thread
-    pools by the first session a process makes, and a library loaded earlier
-    may have changed the threads' floating-point mode (flush-to-zero): either
-    changes low bits. Agreement there clears the runtime; the fresh run is
-    what the report then shows, with a note saying so."""
+    configuration, in a new process. One such difference was seen in a long
+    process and never reproduced (docs/parity.md lists what was tried);
+    agreement there clears the runtime, and the fresh run is what the report
+    then shows, with a note saying so."""
     import subprocess
     import sys
     import tempfile
@@ -175,9 +174,8 @@ def _recheck_in_a_fresh_process(
         fresh_cpp,
         fresh_python,
         "C++ and Python differed in this process but agree bit for bit in a fresh one with the "
-        "same feeds and configuration: state left by earlier work in this process (TensorFlow's "
-        "process-wide thread pools, a changed floating-point mode) moved low bits; shown: the "
-        "fresh run",
+        "same feeds and configuration: state left by earlier work in this process moved low "
+        "bits (see docs/parity.md, 'A difference only this process shows'); shown: the fresh run",
     )
 
 

@@ -88,7 +88,12 @@ class PythonSession:
     ) -> dict[str, np.ndarray]:
         names = fetches if fetches is not None else list(self._outputs)
         feed_dict = {self._inputs[name]: value for name, value in feeds.items()}
-        values = self.session.run([self._outputs[name] for name in names], feed_dict)
+        fetched = [self._outputs[name] for name in names]
+        # Kernels the single-threaded executor runs in this thread flush denormals
+        # as TensorFlow's pool threads do, and as tfreeze.Model runs (docs/parity.md).
+        from tfreeze._native import _core
+
+        values = _core.call_flushing_denormals(lambda: self.session.run(fetched, feed_dict))
         return dict(zip(names, values, strict=True))
 
     def close(self) -> None:
