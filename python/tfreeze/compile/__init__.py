@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from tfreeze.compile.config import parse_input_shapes, static_io, uncompilable_nodes
+from tfreeze.compile.config import parse_input_shapes, refuse_uncompilable, static_io
 from tfreeze.compile.generate import Variant, check_name
 from tfreeze.errors import CompileError
 
@@ -45,7 +45,7 @@ def compile_model(
     graph_def, signature = _read(model)
     shapes = parse_input_shapes(input_shapes)
     variants = [Variant(b, *static_io(signature, b, shapes)) for b in dict.fromkeys(batches)]
-    _refuse_uncompilable(graph_def, variants[0])
+    refuse_uncompilable(graph_def, variants[0].inputs, variants[0].outputs)
     start = time.perf_counter()
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=".tfreeze-compile-"))
@@ -91,16 +91,6 @@ def _read(model: Path) -> tuple[Any, Any]:
         return graph_def, Signature.from_graph_def(graph_def)
     except LookupError as error:
         raise CompileError(f"{str(model)!r}: {error}") from None
-
-
-def _refuse_uncompilable(graph_def: Any, variant: Variant) -> None:
-    found = uncompilable_nodes(graph_def, variant.inputs, variant.outputs)
-    if found:
-        listed = ", ".join(f"{node} ({op})" for node, op in found)
-        raise CompileError(
-            f"XLA cannot compile these ops: {listed}; run this model with tfreeze's "
-            "TensorFlow runtime instead"
-        )
 
 
 def _parity(graph_def: Any, signature: Any, out: Path, name: str, variants: list) -> Any:

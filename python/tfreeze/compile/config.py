@@ -15,6 +15,7 @@ __all__ = [
     "NUMERIC_DTYPES",
     "StaticIO",
     "parse_input_shapes",
+    "refuse_uncompilable",
     "static_io",
     "tf2xla_config",
     "uncompilable_nodes",
@@ -100,24 +101,9 @@ def static_io(
     if unknown:
         valid = ", ".join(entry.name for entry in signature.inputs)
         raise CompileError(f"--input-shape names {', '.join(sorted(unknown))}; inputs are: {valid}")
-    _refuse_strings(signature)
     inputs = [_static(entry, _input_shape(entry, batch, shapes)) for entry in signature.inputs]
     outputs = [_static(entry, _batched(entry.shape, batch)) for entry in signature.outputs]
     return inputs, outputs
-
-
-def _refuse_strings(signature: Signature) -> None:
-    strings = [
-        f"{kind} {entry.name!r} ({entry.dtype})"
-        for kind, entries in (("input", signature.inputs), ("output", signature.outputs))
-        for entry in entries
-        if entry.dtype not in NUMERIC_DTYPES
-    ]
-    if strings:
-        raise CompileError(
-            f"XLA cannot compile {', '.join(strings)}: compiled models take numbers only "
-            f"({', '.join(NUMERIC_DTYPES)}); run this model with tfreeze's TensorFlow runtime"
-        )
 
 
 def _input_shape(entry: IOEntry, batch: int, shapes: dict[str, tuple[int, ...]]) -> tuple:
@@ -199,3 +185,31 @@ def _has_string_type(node: Any) -> bool:
         if value.type == _DT_STRING or _DT_STRING in value.list.type:
             return True
     return False
+
+
+def refuse_uncompilable(
+    graph_def: Any, inputs: list[StaticIO], outputs: list[StaticIO], shown: int = 8
+) -> None:
+    """One error listing the string inputs and outputs and the nodes (with
+    their ops) XLA has no kernels for, the first ``shown`` of each."""
+    strings = [
+        f"{kind} {io.name!r} ({io.dtype})"
+        for kind, entries in (("input", inputs), ("output", outputs))
+        for io in entries
+        if io.dtype not in NUMERIC_DTYPES
+    ]
+    nodes = [f"{node} ({op})" for node, op in uncompilable_nodes(graph_def, inputs, outputs)]
+    if not strings and not nodes:
+        return
+    parts = [_first(strings, shown)] if strings else []
+    if nodes:
+        parts.append("nodes " + _first(nodes, shown))
+    raise CompileError(
+        f"XLA cannot compile {'; '.join(parts)}: compiled models take numbers and no lookup "
+        "tables; run this model with tfreeze's TensorFlow runtime instead"
+    )
+
+
+def _first(items: list[str], shown: int) -> str:
+    more = f" and {len(items) - shown} more" if len(items) > shown else ""
+    return ", ".join(items[:shown]) + more
