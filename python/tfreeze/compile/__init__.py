@@ -75,7 +75,10 @@ def _default_name(model: Path) -> str:
 
 
 def _check_target(out: Path) -> None:
-    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MARKER).exists())):
+    # Only empty directories inside counts as empty: build tools (Ninja) make
+    # the directories of a command's outputs before running it.
+    holds_files = out.is_dir() and any(not path.is_dir() for path in out.rglob("*"))
+    if out.exists() and (not out.is_dir() or (holds_files and not (out / MARKER).exists())):
         raise CompileError(
             f"{str(out)!r} exists and is not an earlier `tfreeze compile` output; "
             "give an empty or new directory"

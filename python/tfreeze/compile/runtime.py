@@ -19,8 +19,10 @@ import os
 import re
 import shutil
 import subprocess
+import threading
 import time
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from tfreeze.errors import CompileError
@@ -139,15 +141,17 @@ def objects_for(tools: Toolchain, objects: Iterable[Path]) -> tuple[list[Path], 
     needed: dict[str, Path] = {}
     built: dict[str, float] = {}
     scan = list(objects)
-    with _locked(cache):
+    with _locked(cache), ThreadPoolExecutor(os.cpu_count() or 1) as pool:
         while scan:
             new = sorted(_sources_for(_undefined(scan), tools) - needed.keys())
+            # One compiler per core: the missing files of a round build side by side.
+            results = pool.map(lambda source: _cached_object(tools, cache, source), new)
             scan = []
-            for source in new:
-                needed[source], seconds = _cached_object(tools, cache, source)
+            for source, (path, seconds) in zip(new, results, strict=True):
+                needed[source] = path
                 if seconds is not None:
                     built[source] = seconds
-                scan.append(needed[source])
+                scan.append(path)
     return [needed[source] for source in sorted(needed)], built
 
 
@@ -186,9 +190,16 @@ def _cached_object(tools: Toolchain, cache: Path, source: str) -> tuple[Path, fl
     return path, seconds
 
 
+_TIMES_LOCK = threading.Lock()
+
+
 def _record_time(cache: Path, source: str, seconds: float) -> None:
     """Keeps each file's build time beside the objects (docs/compile.md quotes them)."""
-    times_path = cache / "build-times.json"
+    with _TIMES_LOCK:
+        _update_times(cache / "build-times.json", source, seconds)
+
+
+def _update_times(times_path: Path, source: str, seconds: float) -> None:
     times = json.loads(times_path.read_text()) if times_path.exists() else {}
     times[source] = seconds
     times_path.write_text(json.dumps(times, indent=1, sort_keys=True))
