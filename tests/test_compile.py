@@ -2,8 +2,9 @@
 against its Keras model, used through the generated C++ API from a CMake
 project, and timed; what XLA cannot compile is refused in one line.
 
-Cost: one compile (the runtime's 4 core files into a session cache: ~40 s of
-CPU when the cache is cold, ~15 s warm) and one small CMake project (~10 s).
+Cost: one compile (the runtime's 4 core files into a cache under pytest's
+tmp: ~35 s of CPU, built two at a time; set TFREEZE_XLA_RUNTIME_CACHE to keep
+a warm one between runs) and one small CMake project (~8 s).
 """
 
 from __future__ import annotations
@@ -57,13 +58,14 @@ int main() {
 @pytest.fixture(scope="module")
 def compiled(frozen, tmp_path_factory):
     """(directory, report): the MLP compiled at batch 1 and 2."""
-    os.environ.setdefault(
-        "TFREEZE_XLA_RUNTIME_CACHE", str(tmp_path_factory.getbasetemp() / "xla-runtime")
-    )
+    cache = os.environ.get("TFREEZE_XLA_RUNTIME_CACHE") or tmp_path_factory.mktemp("xla")
     out = tmp_path_factory.mktemp("compiled") / "mlp"
     command = [sys.executable, "-m", "tfreeze", "compile", str(frozen("mlp").path)]
     result = subprocess.run(
-        [*command, "-o", str(out), "--batch", "1,2", "--json"], capture_output=True, text=True
+        [*command, "-o", str(out), "--batch", "1,2", "--json"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TFREEZE_XLA_RUNTIME_CACHE": str(cache)},
     )
     assert result.returncode == 0, result.stderr
     return out, json.loads(result.stdout)

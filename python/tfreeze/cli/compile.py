@@ -17,8 +17,7 @@ def add_parser(commands: Any) -> None:
         epilog="examples:\n"
         "  tfreeze compile model.pb -o build/digits\n"
         "  tfreeze compile model.pb -o build/digits --batch 1,8 --name digits --json\n"
-        "  tfreeze compile model.pb -o build/m --input-shape tokens=1,128\n"
-        "  build/digits/bin/digits-bench --json    (time it)",
+        "  tfreeze compile model.pb -o build/m --input-shape tokens=1,128 --no-verify",
     )
     p.add_argument("model", help="a frozen .pb")
     p.add_argument("-o", "--output", required=True, metavar="DIR", help="directory to write")
