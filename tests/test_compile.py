@@ -117,6 +117,8 @@ def test_bench_reports_tfreeze_bench_fields_and_peak_rss(compiled, capsys):
     for field in ("p50_us", "p90_us", "p99_us", "mean_us", "min_us", "max_us"):
         assert 0 < row[field] < 1e6
     assert row["init_ms"] >= 0 and row["first_run_ms"] > 0 and row["peak_rss_mb"] > 0
+    assert main(["bench", str(out), "--threads", "2"]) == 2  # TensorFlow's knob: refused
+    assert "--threads apply to a .pb run by TensorFlow" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

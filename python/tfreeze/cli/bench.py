@@ -141,6 +141,18 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+# Options of a TensorFlow run that a compiled model has no use for.
+_RUNTIME_ONLY = {
+    "--threads": "threads",
+    "--compare": "compare",
+    "--config": "config",
+    "--xla": "xla",
+    "--caller-thread": "caller_thread",
+    "--plot": "plot",
+    "--device": "device",
+}
+
+
 def _bench_compiled(args: argparse.Namespace) -> int:
     """A compiled model: its own benchmark program, one process per batch size
     (the same fields as tfreeze-bench --json, plus peak_rss_mb)."""
@@ -154,6 +166,13 @@ def _bench_compiled(args: argparse.Namespace) -> int:
     marker = Path(args.model, MARKER)
     if not marker.exists():
         raise ValueError(f"{args.model!r} is a directory but not a `tfreeze compile` output")
+    unused = [flag for flag, value in _RUNTIME_ONLY.items() if getattr(args, value)]
+    if unused:
+        raise ValueError(
+            f"{', '.join(unused)} apply to a .pb run by TensorFlow, not to a compiled model "
+            "(one thread, static batch sizes); a compiled directory takes --batch, "
+            "--iterations, --warmup and --json"
+        )
     name = json.loads(marker.read_text())["name"]
     rows = []
     for batch in args.batch:

@@ -58,4 +58,4 @@ def _failure(code: int, stderr: str) -> str:
         return message.removeprefix("tfcompile: ")
     how = f"signal {-code}" if code < 0 else f"exit status {code}"
     last = lines[-1] if lines else "no message"
-    return f"tfcompile stopped with {how}: {last} (rerun with --verbose for its log)"
+    return f"tfcompile stopped with {how}; its last line: {last}"
