@@ -75,7 +75,9 @@ def _summary(report: dict[str, Any]) -> str:
     ]
     parity = report["parity"]
     if parity is None:
-        lines.append("  parity     not checked (--no-verify, or the file has no test vectors)")
+        lines.append(
+            "  parity     not checked (--no-verify, no stored test vectors, or no batch dimension)"
+        )
     else:
         lines.append(
             f"  parity     passed on {parity['rows']} stored rows: max abs diff "

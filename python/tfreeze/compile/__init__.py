@@ -100,9 +100,15 @@ def _parity(graph_def: Any, signature: Any, out: Path, name: str, variants: list
     from tfreeze.compile.parity import check_parity, stored_cases
 
     cases = stored_cases(graph_def, signature)
-    if not cases:
-        return None  # the file has no test vectors (frozen with --no-verify)
+    batched = all(e.shape[:1] == (-1,) for e in (*signature.inputs, *signature.outputs))
+    if not cases or not batched:
+        # No test vectors (frozen with --no-verify), or tensors without a batch
+        # dimension to cut the stored rows along.
+        return None
     inputs = variants[0].inputs
+    stored_shapes = [tuple(x.shape[1:]) for x in cases[0][0]]
+    if stored_shapes != [io.shape[1:] for io in inputs]:
+        return None  # --input-shape chose other sizes than the stored vectors have
     cases = [
         ([x.astype(io.dtype) for x, io in zip(xs, inputs, strict=True)], ys) for xs, ys in cases
     ]

@@ -5,6 +5,7 @@ benchmark, and the CMake files that make the directory a package."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from string import Template
 
@@ -12,19 +13,19 @@ from tfreeze._version import __version__
 from tfreeze.compile.config import NUMERIC_DTYPES, StaticIO
 from tfreeze.errors import CompileError
 
-__all__ = ["Variant", "check_name", "render", "variant_class"]
+__all__ = ["Variant", "api_values", "check_name", "render", "variant_class"]
 
 _TEMPLATES = Path(__file__).parent / "templates"
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
+@dataclass(frozen=True)
 class Variant:
     """The model compiled for one batch size."""
 
-    def __init__(self, batch: int, inputs: list[StaticIO], outputs: list[StaticIO]) -> None:
-        self.batch = batch
-        self.inputs = inputs
-        self.outputs = outputs
+    batch: int
+    inputs: list[StaticIO]
+    outputs: list[StaticIO]
 
 
 def check_name(name: str) -> str:
