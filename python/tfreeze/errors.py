@@ -10,6 +10,7 @@ Every instance has ``code``: TensorFlow's status code name, e.g.
 from __future__ import annotations
 
 __all__ = [
+    "CompileError",
     "DTypeError",
     "DeviceError",
     "Error",
@@ -80,3 +81,8 @@ class ModelCrashedError(RunError):
 
 class FreezeError(Error):
     """A model could not be frozen, or the frozen graph does not match it."""
+
+
+class CompileError(Error):
+    """A frozen graph could not be compiled ahead of time (``tfreeze compile``):
+    ops XLA cannot compile, open dimensions, or a failed C++ build."""

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from tfreeze._version import __version__
 from tfreeze.cli import (
     bench,
+    compile,
     completion,
     demo,
     export,
@@ -46,6 +47,7 @@ _COMMANDS = (
     parity,
     bench,
     tune,
+    compile,
     serve,
     export,
     demo,

@@ -32,9 +32,10 @@ def add_parser(commands: Any) -> None:
         epilog="examples:\n"
         "  tfreeze bench model.pb --batch 1,32\n"
         "  tfreeze bench model.pb --threads 1,2 --compare python --plot bench.png\n"
-        "  tfreeze bench model.pb --config tuned.json --json",
+        "  tfreeze bench model.pb --config tuned.json --json\n"
+        "  tfreeze bench build/digits --batch 1,8    (a `tfreeze compile` directory)",
     )
-    p.add_argument("model")
+    p.add_argument("model", help="a frozen .pb, or a directory written by `tfreeze compile`")
     p.add_argument("--batch", type=int_list, default=[1], help="batch sizes, e.g. 1,8,32")
     p.add_argument(
         "--threads",
@@ -107,6 +108,10 @@ def _measure(args: argparse.Namespace, runners: list[str]) -> tuple[list[Any], d
 
 
 def run(args: argparse.Namespace) -> int:
+    import os
+
+    if os.path.isdir(args.model):
+        return _bench_compiled(args)
     from tfreeze.measure import bench
     from tfreeze.runtime.options import missing_environment
 
@@ -133,4 +138,61 @@ def run(args: argparse.Namespace) -> int:
         console.print(render.cold_start_table(cold))
         if args.plot:
             console.print(f"plot written to {args.plot}")
+    return 0
+
+
+# Options of a TensorFlow run that a compiled model has no use for.
+_RUNTIME_ONLY = {
+    "--threads": "threads",
+    "--compare": "compare",
+    "--config": "config",
+    "--xla": "xla",
+    "--caller-thread": "caller_thread",
+    "--plot": "plot",
+    "--device": "device",
+}
+
+
+def _bench_compiled(args: argparse.Namespace) -> int:
+    """A compiled model: its own benchmark program, one process per batch size
+    (the same fields as tfreeze-bench --json, plus peak_rss_mb)."""
+    import json
+    import os
+    import subprocess
+    from pathlib import Path
+
+    from tfreeze.compile import MARKER
+
+    marker = Path(args.model, MARKER)
+    if not marker.exists():
+        raise ValueError(f"{args.model!r} is a directory but not a `tfreeze compile` output")
+    unused = [flag for flag, value in _RUNTIME_ONLY.items() if getattr(args, value)]
+    if unused:
+        raise ValueError(
+            f"{', '.join(unused)} apply to a .pb run by TensorFlow, not to a compiled model "
+            "(one thread, static batch sizes); a compiled directory takes --batch, "
+            "--iterations, --warmup and --json"
+        )
+    name = json.loads(marker.read_text())["name"]
+    rows = []
+    for batch in args.batch:
+        command = [str(Path(args.model, "bin", f"{name}-bench")), "--batch", str(batch)]
+        command += ["--iterations", str(args.iterations), "--warmup", str(args.warmup), "--json"]
+        # TF_ENABLE_ONEDNN_OPTS=0: see tfreeze.compile.parity.QUIET_ENV.
+        environment = {**os.environ, "TF_ENABLE_ONEDNN_OPTS": "0"}
+        result = subprocess.run(command, capture_output=True, text=True, env=environment)
+        if result.returncode != 0:
+            raise ValueError(result.stderr.strip().splitlines()[-1])
+        rows.append(json.loads(result.stdout))
+    if args.json:
+        print_json({**rows[0], "rows": rows})
+    else:
+        for row in rows:
+            console.print(
+                f"{name} (XLA AOT) batch {row['batch']}: p50 {row['p50_us']:.2f} us, "
+                f"p90 {row['p90_us']:.2f} us, p99 {row['p99_us']:.2f} us; "
+                f"init {row['init_ms']:.3f} ms, first run {row['first_run_ms']:.3f} ms; "
+                f"peak RSS {row['peak_rss_mb']:.1f} MB",
+                highlight=False,
+            )
     return 0

@@ -1,0 +1,86 @@
+"""``tfreeze compile MODEL.pb -o DIR``: XLA ahead-of-time code and a small C++ library."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from tfreeze.cli.common import console, int_list, print_json
+
+__all__ = ["add_parser"]
+
+
+def add_parser(commands: Any) -> None:
+    p = commands.add_parser(
+        "compile",
+        help="compile a .pb ahead of time with XLA into a C++ library without TensorFlow",
+        epilog="examples:\n"
+        "  tfreeze compile model.pb -o build/digits\n"
+        "  tfreeze compile model.pb -o build/digits --batch 1,8 --name digits --json\n"
+        "  tfreeze compile model.pb -o build/m --input-shape tokens=1,128 --no-verify",
+    )
+    p.add_argument("model", help="a frozen .pb")
+    p.add_argument("-o", "--output", required=True, metavar="DIR", help="directory to write")
+    p.add_argument(
+        "--batch", type=int_list, default=[1], help="batch sizes to compile, e.g. 1,8 (default 1)"
+    )
+    p.add_argument(
+        "--name", help="C++ namespace, library and CMake target name (default: the file's stem)"
+    )
+    p.add_argument(
+        "--input-shape",
+        action="append",
+        default=[],
+        metavar="NAME=D1,D2,..",
+        help="the full shape of an input with open dimensions besides the batch (repeatable)",
+    )
+    p.add_argument(
+        "--no-verify",
+        action="store_true",
+        help="skip the parity check against the file's stored test vectors",
+    )
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from tfreeze.compile import compile_model
+
+    report = compile_model(
+        args.model,
+        args.output,
+        batches=args.batch,
+        name=args.name,
+        input_shapes=args.input_shape,
+        verify=not args.no_verify,
+    )
+    if args.json:
+        print_json(report)
+    else:
+        console.print(_summary(report), highlight=False)
+    return 0
+
+
+def _summary(report: dict[str, Any]) -> str:
+    name, directory = report["name"], report["directory"]
+    built = report["runtime_built_s"]
+    lines = [
+        f"compiled {report['model']} -> {directory} (batch {', '.join(map(str, report['batches']))}"
+        f") in {report['compile_s']} s",
+        f"  library    {directory}/{report['library']}  (C++ API: {directory}/include/{name}.h)",
+        f"  runtime    {len(report['runtime_files'])} files from {report['runtime_cache']}"
+        + (f", {len(built)} built now ({sum(built.values()):.0f} s)" if built else ", all cached"),
+        f"  CMake      add_subdirectory({directory}) -> target {name}::{name}",
+        f"  benchmark  {directory}/bin/{name}-bench --json",
+    ]
+    parity = report["parity"]
+    if parity is None:
+        lines.append(
+            "  parity     not checked (--no-verify, no stored test vectors, or no batch dimension)"
+        )
+    else:
+        lines.append(
+            f"  parity     passed on {parity['rows']} stored rows: max abs diff "
+            f"{parity['max_abs']:.2g} (tolerance rtol {parity['rtol']}, atol {parity['atol']})"
+        )
+    return "\n".join(lines)
