@@ -106,7 +106,10 @@ bench: $(INSTALL_STAMP)
 	$(BIN)/cmake -S . -B build/bench -G Ninja -DPython_EXECUTABLE=$(abspath $(PY)) \
 	  -DTFREEZE_BUILD_BENCHMARKS=ON -DTFREEZE_BUILD_TESTS=OFF -DCMAKE_BUILD_TYPE=Release >/dev/null
 	$(BIN)/cmake --build build/bench --target overhead
-	$(PY) benchmarks/run.py --overhead build/bench/benchmarks/overhead $(BENCH_ARGS)
+	$(PY) benchmarks/run.py --overhead build/bench/benchmarks/overhead \
+	  --compiled-bench "$(abspath $(PY)) benchmarks/compiled_bench.py {pb} {model} {batch} {threads} {workdir}" \
+	  --compiled-start "{workdir}/compiled/{model}/bin/{model}-bench --iterations 1 --warmup 0 --json" \
+	  $(BENCH_ARGS)
 
 clean:
 	rm -rf build $(VENV)
