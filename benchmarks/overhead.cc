@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "session_config.h"  // cpp/src: tfreeze::internal::SerializeConfig
 #include "tfreeze/tfreeze.h"
 
 namespace {
@@ -130,9 +131,10 @@ int main(int argc, char** argv) {
   options.intra_op_threads = options.inter_op_threads = std::atoi(argv[2]);
   const int blocks = std::atoi(argv[3]);
   const int runs = std::atoi(argv[4]);
-  // ConfigProto fields 2 and 5 (intra/inter-op threads), as tfreeze sends them.
-  const std::string config = {0x10, static_cast<char>(options.intra_op_threads), 0x28,
-                              static_cast<char>(options.inter_op_threads)};
+  // The very ConfigProto tfreeze sends for these options (threads, and the
+  // defaults it sets, e.g. Grappler's memory optimizer off), so both loops run
+  // the same optimized graph and only tfreeze's own code differs.
+  const std::string config = tfreeze::internal::SerializeConfig(options);
 
   std::vector<std::string> input_tensors;
   std::vector<tfreeze::Tensor> tensors;
