@@ -126,6 +126,25 @@ def test_a_real_error_is_one_line_exit_2(tmp_path):
     assert result.stderr.startswith("tfreeze inspect: error:")
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("inspect",),
+        ("graph", "-o", "g.dot"),
+        ("export", "--saved-model", "sm"),
+        ("compile", "-o", "compiled"),
+    ],
+)
+def test_every_command_names_a_missing_model_file_the_same_way(command, tmp_path):
+    missing = str(tmp_path / "missing.pb")
+    out = [str(tmp_path / part) if "." in part or part.isalpha() else part for part in command[2:]]
+    result = tfreeze(command[0], missing, *command[1:2], *out)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr == (
+        f'tfreeze {command[0]}: error: model file "{missing}" does not exist or cannot be read\n'
+    )
+
+
 def test_usage_error_exits_2():
     assert tfreeze("inspect").returncode == 2
     assert tfreeze("no-such-command").returncode == 2

@@ -26,9 +26,16 @@ def read_graph_def(path: str | os.PathLike[str]) -> Any:
     from google.protobuf.message import DecodeError
     from tensorflow.core.framework import graph_pb2
 
+    from tfreeze.errors import ModelFileNotFoundError
+
     path = os.fspath(path)
-    with open(path, "rb") as file:
-        data = file.read()
+    try:
+        with open(path, "rb") as file:
+            data = file.read()
+    except OSError:  # the C++ loader's wording, for every command that reads a .pb
+        raise ModelFileNotFoundError(
+            f'model file "{path}" does not exist or cannot be read'
+        ) from None
     graph_def = graph_pb2.GraphDef()
     try:
         graph_def.ParseFromString(data)
