@@ -50,6 +50,15 @@ def test_every_executor_gives_the_default_executors_outputs(frozen, name, auto_p
             np.testing.assert_array_equal(value, expected[output], err_msg=str(options))
 
 
+def _frozen_as_written(graph, directory) -> str:
+    """The graph frozen as-is (no Grappler), so the ops under test stay in it."""
+    source = directory / "graph.pb"
+    source.write_bytes(graph.as_graph_def().SerializeToString())
+    frozen = source.with_name("frozen.pb")
+    tfreeze.freeze(str(source), str(frozen), output_names=["y"], optimize=False)
+    return str(frozen)
+
+
 @pytest.fixture(scope="module")
 def tiny_product_pb(tmp_path_factory) -> str:
     """y = x * 1e-30: x = 1e-10 gives 1e-40, a denormal float32."""
@@ -57,11 +66,7 @@ def tiny_product_pb(tmp_path_factory) -> str:
     with graph.as_default():
         x = tf.compat.v1.placeholder(tf.float32, [None, 2], name="x")
         tf.identity(x * 1e-30, name="y")
-    source = tmp_path_factory.mktemp("tiny") / "graph.pb"
-    source.write_bytes(graph.as_graph_def().SerializeToString())
-    frozen = source.with_name("frozen.pb")
-    tfreeze.freeze(str(source), str(frozen), output_names=["y"], optimize=False)
-    return str(frozen)
+    return _frozen_as_written(graph, tmp_path_factory.mktemp("tiny"))
 
 
 def test_every_executor_flushes_denormals_as_the_default_executor(tiny_product_pb):
@@ -97,11 +102,7 @@ def tf1_cond_pb(tmp_path_factory) -> str:
     finally:
         tf.compat.v1.enable_control_flow_v2()
     assert "Switch" in {node.op for node in graph.as_graph_def().node}
-    source = tmp_path_factory.mktemp("cond") / "graph.pb"
-    source.write_bytes(graph.as_graph_def().SerializeToString())
-    frozen = source.with_name("frozen.pb")
-    tfreeze.freeze(str(source), str(frozen), output_names=["y"], optimize=False)
-    return str(frozen)
+    return _frozen_as_written(graph, tmp_path_factory.mktemp("cond"))
 
 
 def test_single_threaded_refuses_tf1_control_flow_naming_the_node(tf1_cond_pb):
