@@ -145,6 +145,9 @@ def test_open_dimension_names_the_input_and_the_flag():
     assert inputs[0].shape == (1, 16)
     with pytest.raises(CompileError, match="inputs are: tokens"):
         static_io(signature, 1, {"token": (1, 16)})
+    open_output = (IOEntry("states", "states:0", "float32", (-1, -1, 4)),)
+    with pytest.raises(CompileError, match=r"output 'states' has shape \[\?,\?,4\]"):
+        static_io(Signature(signature.inputs, open_output), 1, {"tokens": (1, 16)})
 
 
 @pytest.mark.parametrize(

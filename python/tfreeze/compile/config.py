@@ -102,8 +102,21 @@ def static_io(
         valid = ", ".join(entry.name for entry in signature.inputs)
         raise CompileError(f"--input-shape names {', '.join(sorted(unknown))}; inputs are: {valid}")
     inputs = [_static(entry, _input_shape(entry, batch, shapes)) for entry in signature.inputs]
-    outputs = [_static(entry, _batched(entry.shape, batch)) for entry in signature.outputs]
+    outputs = [_static(entry, _output_shape(entry, batch)) for entry in signature.outputs]
     return inputs, outputs
+
+
+def _output_shape(entry: IOEntry, batch: int) -> tuple[int, ...]:
+    # The generated API sizes its buffers from the signature; an output whose
+    # other sizes follow the inputs' (a sequence model's time axis) has none.
+    shape = _batched(entry.shape, batch)
+    if -1 in shape:
+        raise CompileError(
+            f"output {entry.name!r} has shape {_shape_text(entry.shape)}: sizes besides the "
+            "batch that the signature leaves open cannot be compiled yet (only the batch and "
+            "inputs' sizes can be set); such models run with tfreeze run / tfreeze.Model"
+        )
+    return shape
 
 
 def _input_shape(entry: IOEntry, batch: int, shapes: dict[str, tuple[int, ...]]) -> tuple:

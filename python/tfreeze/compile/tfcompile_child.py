@@ -14,7 +14,10 @@ import sys
 
 # Single-threaded kernels: the generated code then runs in the caller's
 # thread without an Eigen pool (what saved_model_cli's aot_compile_cpu does).
-os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false")
+# No YNNPACK fusions: AOT code cannot hold them ("Unsupported thunk type:
+# ynn-fusion", seen on a GRU model). A user's own XLA_FLAGS come after and win.
+_FLAGS = "--xla_cpu_multi_thread_eigen=false --xla_cpu_experimental_ynn_fusion_type="
+os.environ["XLA_FLAGS"] = f"{_FLAGS} {os.environ.get('XLA_FLAGS', '')}".strip()
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
