@@ -53,9 +53,8 @@ cpp-build: system-deps $(DEPS_STAMP)
 	  -DTFREEZE_BUILD_TESTS=ON -DCMAKE_BUILD_TYPE=Release >/dev/null
 	$(BIN)/cmake --build $(CPP_BUILD)
 
-# Two tests at a time, one per core of CI's machine (the tests are independent).
 cpp-test: cpp-build
-	$(BIN)/ctest --test-dir $(CPP_BUILD) --output-on-failure --parallel 2
+	$(BIN)/ctest --test-dir $(CPP_BUILD) --output-on-failure
 
 # Fuzzing, sanitizers and soak (docs/reliability.md). Not part of `make test`,
 # which runs only a seconds-long fuzz replay and a short leak test.
