@@ -1,5 +1,6 @@
 #include "tfreeze/model.h"
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -10,6 +11,7 @@
 #include <malloc.h>  // malloc_trim
 #endif
 
+#include "call_array.h"
 #include "executor.h"
 #include "float_mode.h"
 #include "graph_checks.h"
@@ -182,6 +184,47 @@ std::vector<TensorInfo> Infos(const std::vector<internal::BoundTensor>& bound) {
   return infos;
 }
 
+// The one TF_SessionRun of Run and RunPrepared: ports by signature index.
+// (Model::Impl is private to Model, so its parts come one by one.)
+template <typename Indices, typename Values>
+std::vector<Tensor> RunSession(TF_Session* session, const internal::Signature& signature,
+                               std::atomic<bool>& ran_once, const Indices& input_indices,
+                               const Values& values, const Indices& output_indices) {
+  internal::CallArray<TF_Output> input_ports(input_indices.size());
+  internal::CallArray<TF_Tensor*> input_values(input_indices.size(), nullptr);
+  for (std::size_t i = 0; i < input_indices.size(); ++i) {
+    input_ports[i] = signature.inputs[input_indices.data()[i]].port;
+    input_values[i] = values.data()[i]->handle();
+  }
+  internal::CallArray<TF_Output> output_ports(output_indices.size());
+  for (std::size_t i = 0; i < output_indices.size(); ++i) {
+    output_ports[i] = signature.outputs[output_indices.data()[i]].port;
+  }
+  internal::CallArray<TF_Tensor*> output_values(output_indices.size(), nullptr);
+
+  // A status per call: TF_SessionRun is thread-safe, a shared status is not.
+  internal::StatusPtr status = internal::NewStatus();
+  {
+    // Kernels the single-threaded executor or a caller-thread run executes in
+    // this thread see the mode TensorFlow's pool threads have (float_mode.h).
+    const internal::ScopedFlushDenormals flush;
+    TF_SessionRun(session, nullptr, input_ports.data(), input_values.data(),
+                  static_cast<int>(input_ports.size()), output_ports.data(),
+                  output_values.data(), static_cast<int>(output_ports.size()), nullptr, 0,
+                  nullptr, status.get());
+  }
+
+  std::vector<Tensor> outputs;
+  outputs.reserve(output_values.size());
+  for (std::size_t i = 0; i < output_values.size(); ++i) {
+    if (output_values[i] != nullptr) outputs.push_back(Tensor::Adopt(output_values[i]));
+  }
+  internal::ThrowIfError<RunError>(status.get(), "TensorFlow failed to run the model");
+  // A plain load first: the exchange is a full barrier every call would pay.
+  if (!ran_once.load(std::memory_order_relaxed) && !ran_once.exchange(true)) ReturnFreedMemory();
+  return outputs;
+}
+
 }  // namespace
 
 namespace internal {
@@ -286,58 +329,40 @@ Executor Model::executor() const { return impl_->executor; }
 
 Model::Prepared Model::Prepare(const std::vector<Feed>& feeds,
                                const std::vector<std::string>& fetches) const {
+  const auto& signature = impl_->signature;
   Prepared prepared;
-  prepared.input_indices =
-      internal::CheckFeeds(feeds, impl_->signature.inputs, impl_->input_index);
+  prepared.input_indices.resize(feeds.size());
+  internal::CheckFeeds(feeds, signature.inputs, impl_->input_index,
+                       prepared.input_indices.data());
+  prepared.values.reserve(feeds.size());
   for (const Feed& feed : feeds) prepared.values.push_back(feed.tensor);
-  prepared.output_indices =
-      internal::ResolveFetches(fetches, impl_->signature.outputs, impl_->output_index);
+  prepared.output_indices.resize(internal::FetchCount(fetches, signature.outputs));
+  internal::ResolveFetches(fetches, signature.outputs, impl_->output_index,
+                           prepared.output_indices.data());
   return prepared;
 }
 
+// Run() checks into arrays on the stack rather than through Prepare(): on a
+// small model Prepare's vectors cost as much as the checks (call_array.h).
 std::vector<Tensor> Model::Run(const std::vector<Feed>& feeds,
                                const std::vector<std::string>& fetches) const {
-  const Prepared prepared = Prepare(feeds, fetches);
-  return RunPrepared(prepared.input_indices, prepared.values, prepared.output_indices);
+  const auto& signature = impl_->signature;
+  internal::CallArray<int> input_indices(feeds.size());
+  internal::CheckFeeds(feeds, signature.inputs, impl_->input_index, input_indices.data());
+  internal::CallArray<const Tensor*> values(feeds.size());
+  for (std::size_t i = 0; i < feeds.size(); ++i) values[i] = feeds[i].tensor;
+  internal::CallArray<int> output_indices(internal::FetchCount(fetches, signature.outputs));
+  internal::ResolveFetches(fetches, signature.outputs, impl_->output_index,
+                           output_indices.data());
+  return RunSession(impl_->session.get(), impl_->signature, impl_->ran_once, input_indices,
+                    values, output_indices);
 }
 
 std::vector<Tensor> Model::RunPrepared(const std::vector<int>& input_indices,
                                        const std::vector<const Tensor*>& values,
                                        const std::vector<int>& output_indices) const {
-  const auto& signature = impl_->signature;
-  std::vector<TF_Output> input_ports;
-  std::vector<TF_Tensor*> input_values;
-  input_ports.reserve(input_indices.size());
-  input_values.reserve(values.size());
-  for (std::size_t i = 0; i < input_indices.size(); ++i) {
-    input_ports.push_back(signature.inputs[input_indices[i]].port);
-    input_values.push_back(values[i]->handle());
-  }
-  std::vector<TF_Output> output_ports;
-  output_ports.reserve(output_indices.size());
-  for (int index : output_indices) output_ports.push_back(signature.outputs[index].port);
-  std::vector<TF_Tensor*> output_values(output_ports.size(), nullptr);
-
-  // A status per call: TF_SessionRun is thread-safe, a shared status is not.
-  internal::StatusPtr status = internal::NewStatus();
-  {
-    // Kernels the single-threaded executor or a caller-thread run executes in
-    // this thread see the mode TensorFlow's pool threads have (float_mode.h).
-    const internal::ScopedFlushDenormals flush;
-    TF_SessionRun(impl_->session.get(), nullptr, input_ports.data(), input_values.data(),
-                  static_cast<int>(input_ports.size()), output_ports.data(),
-                  output_values.data(), static_cast<int>(output_ports.size()), nullptr, 0,
-                  nullptr, status.get());
-  }
-
-  std::vector<Tensor> outputs;
-  outputs.reserve(output_values.size());
-  for (TF_Tensor* value : output_values) {
-    if (value != nullptr) outputs.push_back(Tensor::Adopt(value));
-  }
-  internal::ThrowIfError<RunError>(status.get(), "TensorFlow failed to run the model");
-  if (!impl_->ran_once.exchange(true)) ReturnFreedMemory();
-  return outputs;
+  return RunSession(impl_->session.get(), impl_->signature, impl_->ran_once, input_indices,
+                    values, output_indices);
 }
 
 }  // namespace tfreeze

@@ -3,6 +3,7 @@
 #define TFREEZE_SRC_STATUS_H_
 
 #include <string>
+#include <string_view>
 
 #include <tensorflow/c/c_api.h>
 
@@ -11,11 +12,13 @@
 namespace tfreeze::internal {
 
 // Throws ErrorType(code, context + ": " + TF's message) when `status` is not OK.
+// A string_view, so that a literal context costs no allocation on the OK path
+// (every Run checks its status).
 template <typename ErrorType = Error>
-void ThrowIfError(const TF_Status* status, const std::string& context) {
+void ThrowIfError(const TF_Status* status, std::string_view context) {
   if (TF_GetCode(status) == TF_OK) return;
   throw ErrorType(static_cast<Code>(TF_GetCode(status)),
-                  context + ": " + TF_Message(status));
+                  std::string(context) + ": " + TF_Message(status));
 }
 
 }  // namespace tfreeze::internal

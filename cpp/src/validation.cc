@@ -1,5 +1,6 @@
 #include "validation.h"
 
+#include "call_array.h"
 #include "tfreeze/errors.h"
 
 namespace tfreeze::internal {
@@ -51,6 +52,16 @@ std::string Mismatch(const TensorInfo& info, const Tensor& tensor,
          ShapeToString(tensor.shape()) + "; inputs are: " + JoinNames(inputs);
 }
 
+// Position of `name` in a signature list, -1 when absent. Callers usually name
+// tensors in the signature's own order, so that position is tried before the
+// hash: comparing one short string is cheaper than hashing it.
+int Find(const std::string& name, std::size_t guess, const std::vector<BoundTensor>& tensors,
+         const NameIndex& index) {
+  if (guess < tensors.size() && tensors[guess].info.name == name) return static_cast<int>(guess);
+  const auto found = index.find(name);
+  return found == index.end() ? -1 : found->second;
+}
+
 }  // namespace
 
 NameIndex IndexNames(const std::vector<BoundTensor>& tensors) {
@@ -61,22 +72,21 @@ NameIndex IndexNames(const std::vector<BoundTensor>& tensors) {
   return index;
 }
 
-std::vector<int> CheckFeeds(const std::vector<Feed>& feeds,
-                            const std::vector<BoundTensor>& inputs,
-                            const NameIndex& index) {
-  std::vector<int> indices;
-  std::vector<bool> fed(inputs.size(), false);
-  for (const Feed& feed : feeds) {
-    auto found = index.find(feed.name);
-    if (found == index.end()) {
+void CheckFeeds(const std::vector<Feed>& feeds, const std::vector<BoundTensor>& inputs,
+                const NameIndex& index, int* indices) {
+  CallArray<char> fed(inputs.size(), 0);  // not bool: vector<bool> has no data()
+  for (std::size_t i = 0; i < feeds.size(); ++i) {
+    const Feed& feed = feeds[i];
+    const int position = Find(feed.name, i, inputs, index);
+    if (position < 0) {
       throw UnknownNameError("unknown input \"" + feed.name +
                              "\"; inputs are: " + JoinNames(inputs));
     }
-    const TensorInfo& info = inputs[found->second].info;
+    const TensorInfo& info = inputs[position].info;
     if (feed.tensor == nullptr) {
       throw InputError("input \"" + info.name + "\" is fed a null tensor");
     }
-    if (fed[found->second]) {
+    if (fed[position]) {
       throw InputError("input \"" + info.name + "\" is fed more than once");
     }
     if (feed.tensor->dtype() != info.dtype) {
@@ -85,32 +95,34 @@ std::vector<int> CheckFeeds(const std::vector<Feed>& feeds,
     if (!ShapeFits(info.shape, feed.tensor->shape())) {
       throw ShapeError(Mismatch(info, *feed.tensor, inputs));
     }
-    fed[found->second] = true;
-    indices.push_back(found->second);
+    fed[position] = 1;
+    indices[i] = position;
   }
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     if (!fed[i] && !inputs[i].info.optional) throw InputError(Missing(inputs[i].info, inputs));
   }
-  return indices;
 }
 
-std::vector<int> ResolveFetches(const std::vector<std::string>& fetches,
-                                const std::vector<BoundTensor>& outputs,
-                                const NameIndex& index) {
-  std::vector<int> indices;
+std::size_t FetchCount(const std::vector<std::string>& fetches,
+                       const std::vector<BoundTensor>& outputs) {
+  return fetches.empty() ? outputs.size() : fetches.size();
+}
+
+void ResolveFetches(const std::vector<std::string>& fetches,
+                    const std::vector<BoundTensor>& outputs, const NameIndex& index,
+                    int* indices) {
   if (fetches.empty()) {
-    for (std::size_t i = 0; i < outputs.size(); ++i) indices.push_back(static_cast<int>(i));
-    return indices;
+    for (std::size_t i = 0; i < outputs.size(); ++i) indices[i] = static_cast<int>(i);
+    return;
   }
-  for (const std::string& name : fetches) {
-    auto found = index.find(name);
-    if (found == index.end()) {
-      throw UnknownNameError("unknown output \"" + name +
+  for (std::size_t i = 0; i < fetches.size(); ++i) {
+    const int position = Find(fetches[i], i, outputs, index);
+    if (position < 0) {
+      throw UnknownNameError("unknown output \"" + fetches[i] +
                              "\"; outputs are: " + JoinNames(outputs));
     }
-    indices.push_back(found->second);
+    indices[i] = position;
   }
-  return indices;
 }
 
 }  // namespace tfreeze::internal

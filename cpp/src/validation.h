@@ -19,16 +19,21 @@ using NameIndex = std::unordered_map<std::string, int>;
 NameIndex IndexNames(const std::vector<BoundTensor>& tensors);
 
 // Every required input fed (optional ones may be left to their defaults), none
-// twice, each with a matching dtype and shape; returns the input index of each
-// feed. Throws UnknownNameError, DTypeError, ShapeError, InputError.
-std::vector<int> CheckFeeds(const std::vector<Feed>& feeds,
-                            const std::vector<BoundTensor>& inputs,
-                            const NameIndex& index);
+// twice, each with a matching dtype and shape; writes the input index of each
+// feed to indices[0..feeds.size()). Throws UnknownNameError, DTypeError,
+// ShapeError, InputError.
+void CheckFeeds(const std::vector<Feed>& feeds, const std::vector<BoundTensor>& inputs,
+                const NameIndex& index, int* indices);
 
-// Output indices of `fetches` (all outputs when empty). Throws UnknownNameError.
-std::vector<int> ResolveFetches(const std::vector<std::string>& fetches,
-                                const std::vector<BoundTensor>& outputs,
-                                const NameIndex& index);
+// How many outputs `fetches` asks for: all of them when it is empty.
+std::size_t FetchCount(const std::vector<std::string>& fetches,
+                       const std::vector<BoundTensor>& outputs);
+
+// Writes the output index of each fetch (of every output when `fetches` is
+// empty) to indices[0..FetchCount). Throws UnknownNameError.
+void ResolveFetches(const std::vector<std::string>& fetches,
+                    const std::vector<BoundTensor>& outputs, const NameIndex& index,
+                    int* indices);
 
 }  // namespace tfreeze::internal
 

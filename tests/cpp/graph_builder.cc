@@ -240,4 +240,27 @@ std::string FedFillGraphDef() {
   return graph.Serialize();
 }
 
+std::string ManyInputsGraphDef(int count) {
+  GraphBuilder graph;
+  std::string inputs;
+  std::string outputs;
+  for (int i = 0; i < count; ++i) {
+    const std::string x = "x" + std::to_string(i);
+    const std::string y = "y" + std::to_string(i);
+    const std::string offset = "offset" + std::to_string(i);
+    TF_Operation* placeholder = graph.Placeholder(x.c_str(), TF_FLOAT, {-1});
+    TF_Operation* constant =
+        graph.Const(offset.c_str(), Tensor::FromVector<float>({}, {static_cast<float>(i)}));
+    graph.Op("AddV2", y.c_str(), {placeholder, constant});
+    const std::string separator = i == 0 ? "" : ",";
+    inputs += separator + R"({"name":")" + x + R"(","tensor":")" + x +
+              R"(:0","dtype":"float32","shape":[-1]})";
+    outputs += separator + R"({"name":")" + y + R"(","tensor":")" + y +
+               R"(:0","dtype":"float32","shape":[-1]})";
+  }
+  graph.Sign(R"({"format":"tfreeze.signature","version":1,"inputs":[)" + inputs +
+             R"(],"outputs":[)" + outputs + "]}");
+  return graph.Serialize();
+}
+
 }  // namespace tfreeze::testing

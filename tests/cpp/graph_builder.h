@@ -59,6 +59,10 @@ std::string AbortGraphDef();
 // floats TensorFlow allocates.
 std::string FedFillGraphDef();
 
+// `count` inputs "x0".."x{count-1}", float32 [?], and as many outputs
+// "y0".."y{count-1}", y_i = x_i + i: more tensors than a run keeps on the stack.
+std::string ManyInputsGraphDef(int count);
+
 }  // namespace tfreeze::testing
 
 #endif  // TFREEZE_TESTS_CPP_GRAPH_BUILDER_H_

@@ -135,6 +135,36 @@ TEST(PreparedRunTest, PrepareValidatesOnceAndRunPreparedMatchesRun) {
   EXPECT_THROW(model.Prepare({{"x", x}}, {"nope"}), UnknownNameError);
 }
 
+// Twelve tensors each way: more than a run keeps on the stack (call_array.h),
+// named out of the signature's order, so every lookup takes the hash path.
+TEST(ManyTensorsTest, FeedsAndFetchesInAnyOrderPastTheStackArrays) {
+  constexpr int kCount = 12;
+  Model model = Model::FromBytes(testing::ManyInputsGraphDef(kCount));
+  std::vector<Tensor> values;
+  for (int i = 0; i < kCount; ++i) {
+    values.push_back(Tensor::FromVector<float>({2}, {10.0f * i, -1.0f}));
+  }
+  std::vector<Feed> feeds;
+  std::vector<std::string> fetches;
+  for (int i = kCount - 1; i >= 0; --i) {
+    feeds.emplace_back("x" + std::to_string(i), values[i]);
+    fetches.push_back("y" + std::to_string((i * 5) % kCount));  // a permutation
+  }
+  const auto outputs = model.Run(feeds, fetches);
+  ASSERT_EQ(outputs.size(), static_cast<std::size_t>(kCount));
+  for (int j = 0; j < kCount; ++j) {
+    const int i = ((kCount - 1 - j) * 5) % kCount;
+    EXPECT_EQ(outputs[j].ToVector<float>(),
+              (std::vector<float>{10.0f * i + i, -1.0f + i}))
+        << fetches[j];
+  }
+  const auto every_output = model.Run(feeds);
+  ASSERT_EQ(every_output.size(), static_cast<std::size_t>(kCount));
+  EXPECT_EQ(every_output[11].ToVector<float>(), (std::vector<float>{121, 10}));
+  feeds.pop_back();  // x0
+  EXPECT_THROW(model.Run(feeds), InputError);
+}
+
 TEST(ModelMoveTest, AMovedModelKeepsWorking) {
   Model first = Model::FromBytes(testing::AffineGraphDef());
   Model second = std::move(first);
