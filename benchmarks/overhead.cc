@@ -131,9 +131,12 @@ int main(int argc, char** argv) {
   options.intra_op_threads = options.inter_op_threads = std::atoi(argv[2]);
   const int blocks = std::atoi(argv[3]);
   const int runs = std::atoi(argv[4]);
-  // The very ConfigProto tfreeze sends for these options (threads, and the
-  // defaults it sets, e.g. Grappler's memory optimizer off), so both loops run
-  // the same optimized graph and only tfreeze's own code differs.
+  tfreeze::Model model = tfreeze::Model::FromBytes(bytes, options);
+  // The very ConfigProto tfreeze sends for these options (threads, the
+  // executor its default "auto" chose for this graph, and the defaults it sets,
+  // e.g. Grappler's memory optimizer off), so both loops run the same optimized
+  // graph and only tfreeze's own code differs.
+  options.executor = model.executor();
   const std::string config = tfreeze::internal::SerializeConfig(options);
 
   std::vector<std::string> input_tensors;
@@ -155,7 +158,6 @@ int main(int argc, char** argv) {
   for (const auto& tensor : Split(argv[5], ',')) fetches.push_back(NodeOf(tensor));
 
   BareLoop bare(bytes, config, Split(argv[5], ','), input_tensors, values);
-  tfreeze::Model model = tfreeze::Model::FromBytes(bytes, options);
   const std::function<void()> run_bare = [&] { bare.Run(); };
   // Model::Run as users call it: validation and name lookups on every call.
   std::function<void()> run_tfreeze = [&] { model.Run(feeds, fetches); };

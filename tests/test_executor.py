@@ -36,16 +36,17 @@ def test_executor_options_reach_tensorflows_config_proto():
 def test_every_executor_gives_the_default_executors_outputs(frozen, name, auto_picks):
     """The LSTM's loop was lowered to TF1 control flow, which only the default executor runs."""
     path = frozen(name).path
-    reference = tfreeze.Model(path, intra_op_threads=1, inter_op_threads=1)
+    reference = tfreeze.Model(path, intra_op_threads=1, inter_op_threads=1, executor="default")
+    assert reference.executor == "default"
     feeds = reference.random_feeds(batch_size=3)
     expected = reference.run(feeds)
     for options in (
-        {"executor": "auto"},
+        {},  # "auto", the default
         {"executor": "auto", "caller_thread": True},
-        {"caller_thread": True},
+        {"executor": "default", "caller_thread": True},
     ):
         model = tfreeze.Model(path, intra_op_threads=1, **options)
-        assert model.executor == (auto_picks if "executor" in options else "default")
+        assert model.executor == options.get("executor", auto_picks).replace("auto", auto_picks)
         for output, value in model.run(feeds).items():
             np.testing.assert_array_equal(value, expected[output], err_msg=str(options))
 
@@ -77,9 +78,14 @@ def test_every_executor_flushes_denormals_as_the_default_executor(tiny_product_p
     from tfreeze.measure.parity import python_run, same_session_config
 
     feeds = {"x": np.array([[1e-10, 1.0]], np.float32)}
-    expected = tfreeze.Model(tiny_product_pb, intra_op_threads=1, inter_op_threads=1).run(feeds)
+    expected = tfreeze.Model(
+        tiny_product_pb, intra_op_threads=1, inter_op_threads=1, executor="default"
+    ).run(feeds)
     np.testing.assert_array_equal(expected["y"], np.array([[0.0, 1e-30]], np.float32))
-    for options in ({"executor": "single_threaded"}, {"caller_thread": True}):
+    for options in (
+        {"executor": "single_threaded"},
+        {"executor": "default", "caller_thread": True},
+    ):
         model = tfreeze.Model(tiny_product_pb, intra_op_threads=1, **options)
         np.testing.assert_array_equal(model.run(feeds)["y"], expected["y"], err_msg=str(options))
     config = same_session_config(1, "single_threaded")

@@ -14,6 +14,8 @@ from tfreeze.runtime.options import make_options
 
 def parsed(**options) -> tf.compat.v1.ConfigProto:
     config = tf.compat.v1.ConfigProto()
+    # The ConfigProto needs a resolved executor: "auto", the default, is chosen per graph.
+    options.setdefault("executor", "default")
     config.ParseFromString(_core.serialize_config(make_options(**options)))
     return config
 
@@ -48,7 +50,7 @@ def test_raw_config_proto_is_kept_and_named_options_win():
 def test_default_options_send_only_the_inference_defaults():
     import tensorflow as tf
 
-    config = tf.compat.v1.ConfigProto.FromString(_core.serialize_config(make_options()))
+    config = tf.compat.v1.ConfigProto.FromString(_core.serialize_config(make_options(executor="default")))
     expected = tf.compat.v1.ConfigProto()
     expected.graph_options.rewrite_options.memory_optimization = (
         expected.graph_options.rewrite_options.NO_MEM_OPT

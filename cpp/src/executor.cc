@@ -82,8 +82,13 @@ std::string Obstacle(const Options& options, TF_Graph* graph) {
 
 }  // namespace
 
-Options ResolveExecutor(Options options, TF_Graph* graph, const std::string& origin) {
+Options ResolveExecutor(Options options, TF_Graph* graph, const std::string& origin,
+                        std::size_t constant_bytes) {
   if (options.executor == Executor::kDefault) return options;
+  if (options.executor == Executor::kAuto && constant_bytes > kSmallGraphBytes) {
+    options.executor = Executor::kDefault;
+    return options;
+  }
   const std::string obstacle = Obstacle(options, graph);
   if (obstacle.empty()) {
     options.executor = Executor::kSingleThreaded;

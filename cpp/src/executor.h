@@ -3,6 +3,7 @@
 #ifndef TFREEZE_SRC_EXECUTOR_H_
 #define TFREEZE_SRC_EXECUTOR_H_
 
+#include <cstddef>
 #include <string>
 
 #include <tensorflow/c/c_api.h>
@@ -16,9 +17,11 @@ namespace tfreeze::internal {
 // "" when it can.
 std::string SingleThreadedObstacle(TF_Graph* graph, const std::string& device);
 
-// `options` with kAuto resolved for `graph`; kSingleThreaded on a graph it
-// cannot run is a LoadError naming the reason and what to do.
-Options ResolveExecutor(Options options, TF_Graph* graph, const std::string& origin);
+// `options` with kAuto resolved for `graph`, whose constants take
+// `constant_bytes`; kSingleThreaded on a graph it cannot run is a LoadError
+// naming the reason and what to do.
+Options ResolveExecutor(Options options, TF_Graph* graph, const std::string& origin,
+                        std::size_t constant_bytes);
 
 }  // namespace tfreeze::internal
 

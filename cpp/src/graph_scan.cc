@@ -130,6 +130,16 @@ void ForEachNode(std::string_view graph_def,
   }
 }
 
+std::size_t ConstantBytes(std::string_view graph_def) {
+  std::size_t bytes = 0;
+  ForEachNode(graph_def, [&bytes](const ScannedNode& node) {
+    if (node.op == "Const" && node.function.empty() && node.name.rfind("tfreeze/", 0) != 0) {
+      bytes += node.node_def.size();
+    }
+  });
+  return bytes;
+}
+
 std::string_view Attr(std::string_view node_def, std::string_view name) {
   for (ProtoReader reader(node_def); reader.Next();) {
     if (reader.field() != kNodeAttrField) continue;

@@ -4,6 +4,7 @@
 #ifndef TFREEZE_SRC_GRAPH_SCAN_H_
 #define TFREEZE_SRC_GRAPH_SCAN_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string_view>
@@ -22,6 +23,12 @@ struct ScannedNode {
 // Calls `visit` for each node: the graph's first, then each library function's.
 // Throws std::runtime_error on malformed bytes.
 void ForEachNode(std::string_view graph_def, const std::function<void(const ScannedNode&)>& visit);
+
+// The serialized size of the graph's Const nodes, its weights: what
+// Executor::kAuto weighs. tfreeze's own nodes (the signature, stored test
+// vectors, under "tfreeze/") do not count. Throws std::runtime_error on
+// malformed bytes.
+std::size_t ConstantBytes(std::string_view graph_def);
 
 // The serialized AttrValue of attribute `name` of a NodeDef; empty if absent.
 std::string_view Attr(std::string_view node_def, std::string_view name);

@@ -15,6 +15,7 @@
 #include "executor.h"
 #include "float_mode.h"
 #include "graph_checks.h"
+#include "graph_scan.h"
 #include "model_impl.h"
 #include "saved_model.h"
 #include "session_config.h"
@@ -275,7 +276,8 @@ Model Model::Build(std::string_view graph_def, const std::string& origin,
                                                      "); refusing it");
   }
   impl->signature = internal::ReadSignature(impl->graph.get(), origin);
-  Options resolved = internal::ResolveExecutor(options, impl->graph.get(), origin);
+  Options resolved = internal::ResolveExecutor(options, impl->graph.get(), origin,
+                                               internal::ConstantBytes(graph_def));
   impl->session = NewSession(impl->graph.get(), resolved);
   if (options.executor == Executor::kAuto && resolved.executor == Executor::kSingleThreaded &&
       device.empty() && HasGpu(impl->session.get())) {
@@ -307,7 +309,7 @@ Model Model::LoadSavedModel(const std::string& directory, const Options& options
   impl->signature = internal::ParseSavedModelSignature(
       std::string_view(static_cast<const char*>(meta_graph->data), meta_graph->length),
       options.saved_model_signature, impl->graph.get(), origin);
-  impl->executor = internal::ResolveExecutor(resolved, impl->graph.get(), origin).executor;
+  impl->executor = internal::ResolveExecutor(resolved, impl->graph.get(), origin, 0).executor;
   return Finish(std::move(impl), options);
 }
 

@@ -152,8 +152,10 @@ void AddToolOptions(CLI::App& app, ToolOptions& options, const std::string& mode
                  "cpu, cpu:N, gpu, gpu:N (default: TensorFlow places ops)");
   app.add_option("--config", options.config, "a config file written by `tfreeze tune`");
   app.add_option("--executor", options.executor,
-                 "default, single_threaded (ops in the calling thread: faster on small "
-                 "models; CPU only, no TF1 control flow) or auto (single_threaded where it can)")
+                 "auto (the default: single_threaded for graphs with at most 4 MiB of "
+                 "weights, where it can run them), default (TensorFlow's executor) or "
+                 "single_threaded (ops in the calling thread: faster on small models; CPU "
+                 "only, no TF1 control flow)")
       ->check(CLI::IsMember({"default", "single_threaded", "auto"}));
   app.add_flag("--caller-thread", options.caller_thread,
                "run each step in the calling thread, not the inter-op pool");

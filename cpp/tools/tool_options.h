@@ -27,7 +27,7 @@ struct ToolOptions {
   int threads = 0;
   std::string device;
   std::string config;
-  std::string executor = "default";
+  std::string executor = "auto";
   bool caller_thread = false;
   // --allow-unsafe-ops: "all", or comma-separated op names ("" : none allowed).
   std::string allow_unsafe_ops;

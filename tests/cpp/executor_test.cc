@@ -38,6 +38,25 @@ TEST(ExecutorTest, EveryExecutorGivesTheDefaultExecutorsResults) {
   }
 }
 
+// "auto" is the default, and weighs the graph's constants: single-threaded up
+// to kSmallGraphBytes, TensorFlow's executor past it.
+TEST(ExecutorTest, AutoIsTheDefaultAndChoosesByTheWeightOfTheGraphsConstants) {
+  EXPECT_EQ(Options{}.executor, Executor::kAuto);
+  EXPECT_EQ(Model::FromBytes(testing::AffineGraphDef()).executor(), Executor::kSingleThreaded);
+  constexpr std::size_t kFloats = kSmallGraphBytes / sizeof(float);
+  const Model under = Model::FromBytes(testing::AffineGraphDefWithWeights(kFloats - 1024));
+  EXPECT_EQ(under.executor(), Executor::kSingleThreaded);
+  const Model over = Model::FromBytes(testing::AffineGraphDefWithWeights(kFloats + 1024));
+  EXPECT_EQ(over.executor(), Executor::kDefault);
+  Tensor x = Tensor::FromVector<float>({1, 3}, {1, 1, 1});
+  EXPECT_EQ(over.Run({{"x", x}}, {"y"})[0].ToVector<float>(), (std::vector<float>{19, 32}));
+  // An explicit choice is not weighed.
+  EXPECT_EQ(Model::FromBytes(testing::AffineGraphDefWithWeights(kFloats + 1024),
+                             WithExecutor(Executor::kSingleThreaded))
+                .executor(),
+            Executor::kSingleThreaded);
+}
+
 TEST(ExecutorTest, OptionsReachTensorFlowsConfigProto) {
   Options options = WithExecutor(Executor::kSingleThreaded, /*caller_thread=*/true);
   const std::string config = internal::SerializeConfig(options);
@@ -45,7 +64,8 @@ TEST(ExecutorTest, OptionsReachTensorFlowsConfigProto) {
   // inter_op_parallelism_threads (field 5) = -1: a ten-byte varint.
   EXPECT_NE(config.find(std::string("\x28\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 11)),
             std::string::npos);
-  EXPECT_EQ(internal::SerializeConfig(Options{}).find("SINGLE_THREADED_EXECUTOR"),
+  EXPECT_EQ(internal::SerializeConfig(WithExecutor(Executor::kDefault))
+                .find("SINGLE_THREADED_EXECUTOR"),
             std::string::npos);
 }
 

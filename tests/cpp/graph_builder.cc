@@ -115,6 +115,15 @@ std::string AffineGraphDefWithTestVectors(float y_error) {
   return graph.Serialize();
 }
 
+std::string AffineGraphDefWithWeights(std::size_t floats) {
+  GraphBuilder graph;
+  AddAffineNodes(graph);
+  graph.Const("weights", Tensor::FromVector<float>({static_cast<int64_t>(floats)},
+                                                   std::vector<float>(floats, 0.0f)));
+  graph.Sign(AffineSignature());
+  return graph.Serialize();
+}
+
 std::string StringGraphDef() {
   GraphBuilder graph;
   TF_Operation* text = graph.Placeholder("text", TF_STRING, {-1});

@@ -3,6 +3,7 @@
 #ifndef TFREEZE_TESTS_CPP_GRAPH_BUILDER_H_
 #define TFREEZE_TESTS_CPP_GRAPH_BUILDER_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -22,6 +23,10 @@ std::string AffineGraphDefWithSignature(const std::string& signature);
 // The affine graph carrying one test case: x = [[1, 1, 1]], expected
 // y = [[19, 32]] and doubled = [[38, 64]]; `y_error` is added to the stored y.
 std::string AffineGraphDefWithTestVectors(float y_error);
+
+// The affine graph plus an unused float32 Const "weights" of `floats` zeros:
+// a graph whose constants weigh what the test needs.
+std::string AffineGraphDefWithWeights(std::size_t floats);
 
 // A string graph: input "text" string [?], outputs "length" (int32 byte
 // lengths) and "echo" (the same strings).

@@ -77,17 +77,25 @@ TEST(OptionsTest, XlaJitGivesTheSameResult) {
   EXPECT_EQ(RunAffine(options), (std::vector<float>{19, 32}));
 }
 
-TEST(SessionConfigTest, EncodesThreadCountsAsProtobufVarints) {
+// SerializeConfig wants the executor resolved: kAuto, the default, is resolved
+// per graph at load.
+Options WithDefaultExecutor() {
   Options options;
+  options.executor = Executor::kDefault;
+  return options;
+}
+
+TEST(SessionConfigTest, EncodesThreadCountsAsProtobufVarints) {
+  Options options = WithDefaultExecutor();
   options.intra_op_threads = 1;
   options.inter_op_threads = 300;  // two-byte varint
   EXPECT_EQ(internal::SerializeConfig(options),
             kInferenceDefaults + std::string("\x10\x01\x28\xac\x02", 5));
-  EXPECT_EQ(internal::SerializeConfig(Options{}), kInferenceDefaults);
+  EXPECT_EQ(internal::SerializeConfig(WithDefaultExecutor()), kInferenceDefaults);
 }
 
 TEST(SessionConfigTest, TheUsersConfigProtoComesAfterTheDefaultsSoItWins) {
-  Options options;
+  Options options = WithDefaultExecutor();
   options.config_proto = std::string("\x52\x04\x52\x02\x20\x03", 6);  // memory_optimization: HEURISTICS
   EXPECT_EQ(internal::SerializeConfig(options), kInferenceDefaults + options.config_proto);
 }
@@ -160,7 +168,7 @@ TEST(OptionsFileTest, BadFilesNameTheProblem) {
 }
 
 TEST(SessionConfigTest, GraphOptimizationsOffDisablesTheMetaOptimizer) {
-  Options options;
+  Options options = WithDefaultExecutor();
   options.graph_optimizations = false;
   // graph_options (10) { rewrite_options (10) { disable_meta_optimizer (19): true } }
   EXPECT_EQ(internal::SerializeConfig(options),

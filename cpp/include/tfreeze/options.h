@@ -8,6 +8,7 @@
 #ifndef TFREEZE_OPTIONS_H_
 #define TFREEZE_OPTIONS_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -23,10 +24,18 @@ enum class Executor {
   // CPU only; cannot run TF1 control flow (Switch/Merge) or reference tensors,
   // and such graphs are refused at load with the reason.
   kSingleThreaded,
-  // kSingleThreaded where the graph, device and xla_jit allow it, else kDefault
-  // (Model::executor() says which was used).
+  // The default: kSingleThreaded for a small graph (at most kSmallGraphBytes of
+  // constants) where the graph, device and xla_jit allow it, else kDefault
+  // (Model::executor() says which was used). Small graphs spend most of a run
+  // scheduling ops, which the single-threaded executor skips; on large ones at
+  // large batches or with several threads TensorFlow's executor, which runs
+  // independent ops side by side, was as fast or faster (docs/benchmarks.md).
   kAuto,
 };
+
+// The size up to which Executor::kAuto picks the single-threaded executor: the
+// bytes of a graph's constants (its weights), 4 MiB.
+inline constexpr std::size_t kSmallGraphBytes = std::size_t{4} << 20;
 
 // "default", "single_threaded", "auto": the names config files, the tools and
 // Python use. ParseExecutor throws Error listing the valid names.
@@ -51,7 +60,7 @@ struct Options {
   // also turns on TensorFlow's process-wide CPU auto-clustering flag.
   bool xla_jit = false;
   // The executor (see Executor).
-  Executor executor = Executor::kDefault;
+  Executor executor = Executor::kAuto;
   // Run each step in the calling thread instead of handing it to the inter-op
   // pool (TensorFlow's inter_op_parallelism_threads = -1); leave
   // inter_op_threads at 0 with it.

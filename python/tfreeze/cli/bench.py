@@ -57,9 +57,10 @@ def add_parser(commands: Any) -> None:
     p.add_argument(
         "--executor",
         choices=EXECUTORS,
-        default="default",
-        help="single_threaded: ops one after another in the calling thread (faster on small "
-        "models; CPU only, no TF1 control flow); auto: single_threaded where the graph allows",
+        default="auto",
+        help="auto (the default): single_threaded for graphs with at most 4 MiB of weights, "
+        "where it can run them; single_threaded: ops one after another in the calling thread "
+        "(faster on small models; CPU only, no TF1 control flow); default: TensorFlow's",
     )
     p.add_argument(
         "--caller-thread",

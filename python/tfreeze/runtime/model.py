@@ -103,10 +103,11 @@ class Model:
         - ``config_proto``: serialized tensorflow.ConfigProto bytes for anything else
         - ``signature``, ``tags``: for SavedModels ("serving_default", ("serve",))
         - ``graph_optimizations``: Grappler at session start (default True)
-        - ``executor``: "default" (TensorFlow's), "single_threaded" (ops one after
-          another in the calling thread: much less overhead per op; CPU only, no
-          TF1 Switch/Merge control flow) or "auto" (single_threaded where the
-          graph allows it); ``Model.executor`` says which runs
+        - ``executor``: "auto" (the default: single_threaded for graphs with at
+          most 4 MiB of weights, where it can run them; default otherwise),
+          "default" (TensorFlow's) or "single_threaded" (ops one after another in
+          the calling thread: much less overhead per op; CPU only, no TF1
+          Switch/Merge control flow); ``Model.executor`` says which runs
         - ``caller_thread``: run each step in the calling thread (bool)
         - ``allow_unsafe_ops``: ops that touch files, the network or the process
           are refused (UnsafeOpError) unless allowed: True for all, or a list of

@@ -14,7 +14,8 @@ from typing import Any
 __all__ = ["EXECUTORS", "make_options", "missing_environment"]
 
 # Options.executor's names (tfreeze/options.h): TensorFlow's executor, ops one
-# after another in the calling thread, or the second where the graph allows it.
+# after another in the calling thread, or (the default) the second for small
+# graphs where it can run them.
 EXECUTORS = ("default", "single_threaded", "auto")
 
 
@@ -31,7 +32,7 @@ def make_options(
     signature: str = "serving_default",
     tags: list[str] | tuple[str, ...] = ("serve",),
     graph_optimizations: bool = True,
-    executor: str = "default",
+    executor: str = "auto",
     caller_thread: bool = False,
     allow_unsafe_ops: bool | Sequence[str] = False,
     config: str | os.PathLike[str] | None = None,
