@@ -50,7 +50,8 @@ def test_raw_config_proto_is_kept_and_named_options_win():
 def test_default_options_send_only_the_inference_defaults():
     import tensorflow as tf
 
-    config = tf.compat.v1.ConfigProto.FromString(_core.serialize_config(make_options(executor="default")))
+    options = make_options(executor="default")  # "auto", the default, is resolved per graph
+    config = tf.compat.v1.ConfigProto.FromString(_core.serialize_config(options))
     expected = tf.compat.v1.ConfigProto()
     expected.graph_options.rewrite_options.memory_optimization = (
         expected.graph_options.rewrite_options.NO_MEM_OPT
