@@ -53,8 +53,10 @@ cpp-build: system-deps $(DEPS_STAMP)
 	  -DTFREEZE_BUILD_TESTS=ON -DCMAKE_BUILD_TYPE=Release >/dev/null
 	$(BIN)/cmake --build $(CPP_BUILD)
 
+# Two tests at a time, one per core of CI's machine. Each test runs in its own
+# process and writes only files of its own (tests/cpp/temp_file.h).
 cpp-test: cpp-build
-	$(BIN)/ctest --test-dir $(CPP_BUILD) --output-on-failure
+	$(BIN)/ctest --test-dir $(CPP_BUILD) --output-on-failure --parallel 2
 
 # Fuzzing, sanitizers and soak (docs/reliability.md). Not part of `make test`,
 # which runs only a seconds-long fuzz replay and a short leak test.

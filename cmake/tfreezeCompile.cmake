@@ -7,24 +7,59 @@
 #
 # Arguments: MODEL (required), BATCH (default 1), NAME (C++ namespace, default
 # the target's name), INPUT_SHAPE NAME=D1,D2,.. (repeatable), NO_VERIFY, and
-# TFREEZE_EXECUTABLE (default: `tfreeze` on the PATH).
+# TFREEZE_EXECUTABLE (default: the `tfreeze` beside Python_EXECUTABLE, else on
+# the PATH).
+#
+# Misuse stops at configure time with one message naming the argument, rather
+# than at build time inside `tfreeze compile` or Ninja.
 function(tfreeze_add_compiled_model target)
-  cmake_parse_arguments(PARSE_ARGV 1 ARG "NO_VERIFY" "MODEL;NAME;TFREEZE_EXECUTABLE"
-                        "BATCH;INPUT_SHAPE")
-  if(NOT ARG_MODEL)
-    message(FATAL_ERROR "tfreeze_add_compiled_model(${target}): MODEL model.pb is required")
+  set(usage "tfreeze_add_compiled_model(${target})")
+  set(single MODEL NAME TFREEZE_EXECUTABLE)
+  set(multi BATCH INPUT_SHAPE)
+  # Arguments not given stay undefined: a test on their value would take BATCH 0
+  # or NAME N for "not given" (both are false in CMake).
+  cmake_parse_arguments(PARSE_ARGV 1 ARG "NO_VERIFY" "${single}" "${multi}")
+  if(ARG_UNPARSED_ARGUMENTS)
+    list(JOIN ARG_UNPARSED_ARGUMENTS " " unknown)
+    message(FATAL_ERROR "${usage}: unknown argument(s) \"${unknown}\"; the arguments are: "
+                        "MODEL file.pb, BATCH sizes.., NAME, INPUT_SHAPE NAME=D1,D2,.., "
+                        "NO_VERIFY, TFREEZE_EXECUTABLE")
   endif()
-  if(NOT ARG_NAME)
-    set(ARG_NAME "${target}")
+  if(ARG_KEYWORDS_MISSING_VALUES)
+    list(JOIN ARG_KEYWORDS_MISSING_VALUES ", " keywords)
+    message(FATAL_ERROR "${usage}: ${keywords} given without a value")
   endif()
-  if(NOT ARG_BATCH)
-    set(ARG_BATCH 1)
-  endif()
-  if(NOT ARG_TFREEZE_EXECUTABLE)
-    find_program(TFREEZE_EXECUTABLE tfreeze REQUIRED)
-    set(ARG_TFREEZE_EXECUTABLE "${TFREEZE_EXECUTABLE}")
+  if(NOT DEFINED ARG_MODEL)
+    message(FATAL_ERROR "${usage}: MODEL is required (the frozen .pb to compile)")
   endif()
   get_filename_component(model "${ARG_MODEL}" ABSOLUTE)
+  get_source_file_property(generated "${model}" GENERATED)
+  if(NOT EXISTS "${model}" AND NOT generated)
+    message(FATAL_ERROR "${usage}: MODEL file \"${model}\" does not exist (a relative path is "
+                        "taken from ${CMAKE_CURRENT_SOURCE_DIR})")
+  elseif(IS_DIRECTORY "${model}")
+    message(FATAL_ERROR "${usage}: MODEL \"${model}\" is a directory; MODEL takes a frozen "
+                        ".pb file (`tfreeze freeze` makes one from a SavedModel)")
+  endif()
+  if(NOT DEFINED ARG_NAME)
+    set(ARG_NAME "${target}")
+  endif()
+  if(NOT ARG_NAME MATCHES "^[A-Za-z_][A-Za-z0-9_]*$")
+    message(FATAL_ERROR "${usage}: \"${ARG_NAME}\" is not a C++ identifier; it names the "
+                        "namespace and the header: pass NAME with letters, digits and _")
+  endif()
+  if(NOT DEFINED ARG_BATCH)
+    set(ARG_BATCH 1)
+  endif()
+  string(REPLACE "," ";" ARG_BATCH "${ARG_BATCH}")  # also the command line's 1,8
+  foreach(batch IN LISTS ARG_BATCH)
+    if(NOT batch MATCHES "^[1-9][0-9]*$")
+      message(FATAL_ERROR "${usage}: BATCH takes batch sizes, positive integers such as "
+                          "BATCH 1 8; got \"${batch}\"")
+    endif()
+  endforeach()
+  _tfreeze_find_executable("${usage}" "${ARG_TFREEZE_EXECUTABLE}" tfreeze)
+
   set(dir "${CMAKE_CURRENT_BINARY_DIR}/${target}.compiled")
   set(library "${dir}/lib/lib${ARG_NAME}.a")
   string(REPLACE ";" "," batches "${ARG_BATCH}")
@@ -37,7 +72,7 @@ function(tfreeze_add_compiled_model target)
   endif()
   add_custom_command(
     OUTPUT "${library}" "${dir}/include/${ARG_NAME}.h"
-    COMMAND "${ARG_TFREEZE_EXECUTABLE}" compile "${model}" -o "${dir}" --batch "${batches}"
+    COMMAND "${tfreeze}" compile "${model}" -o "${dir}" --batch "${batches}"
             --name "${ARG_NAME}" ${options}
     DEPENDS "${model}"
     COMMENT "tfreeze compile ${ARG_MODEL} (XLA AOT, batch ${batches})"
@@ -49,4 +84,31 @@ function(tfreeze_add_compiled_model target)
   add_dependencies(${target} ${target}_compile)
   target_include_directories(${target} INTERFACE "${dir}/include")
   target_link_libraries(${target} INTERFACE "${library}" ${TensorFlowC_FRAMEWORK_LIBRARY})
+endfunction()
+
+# Sets `variable` in the caller to the tfreeze command: the one given, else the
+# one beside Python_EXECUTABLE (tfreezeConfig.cmake defaults it to the
+# interpreter tfreeze was built with: a venv's bin/, which need not be on the
+# PATH), else the PATH's.
+function(_tfreeze_find_executable usage given variable)
+  if(given)
+    if(NOT EXISTS "${given}")
+      message(FATAL_ERROR "${usage}: TFREEZE_EXECUTABLE \"${given}\" does not exist")
+    endif()
+    set(${variable} "${given}" PARENT_SCOPE)
+    return()
+  endif()
+  set(hints)
+  set(looked "on the PATH")
+  if(Python_EXECUTABLE)
+    get_filename_component(hints "${Python_EXECUTABLE}" DIRECTORY)
+    set(looked "in ${hints} and on the PATH")
+  endif()
+  find_program(TFREEZE_EXECUTABLE tfreeze HINTS ${hints})
+  if(NOT TFREEZE_EXECUTABLE)
+    message(FATAL_ERROR "${usage}: the `tfreeze` command was not found (looked ${looked}); "
+                        "install tfreeze's Python package there or pass "
+                        "TFREEZE_EXECUTABLE /path/to/tfreeze")
+  endif()
+  set(${variable} "${TFREEZE_EXECUTABLE}" PARENT_SCOPE)
 endfunction()

@@ -1,16 +1,22 @@
 """tfreeze compile: the MLP compiled by XLA at batch sizes 1 and 2, checked
 against its Keras model, used through the generated C++ API from a CMake
-project, and timed; what XLA cannot compile is refused in one line.
+project, and timed; what XLA cannot compile is refused in one line. The
+installed CMake package's tfreeze_add_compiled_model compiles it at build time.
 
-Cost: one compile (the runtime's 4 core files into a cache under pytest's
-tmp: ~35 s of CPU, built two at a time; set TFREEZE_XLA_RUNTIME_CACHE to keep
-a warm one between runs) and one small CMake project (~8 s).
+Cost: two compiles (the first builds the runtime's 4 core files into a cache
+under pytest's tmp: ~35 s of CPU, built two at a time; set
+TFREEZE_XLA_RUNTIME_CACHE to keep a warm one between runs; the second, from
+CMake, reuses it: 20-35 s), two small CMake projects (~3 s each) and eight
+failing configures (~3 s). The CMake function's tests need the installed C++
+package (conftest's cpp_prefix, shared with test_cpp_package.py).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import tfreeze
 from tfreeze.cli import main
 from tfreeze.compile.config import static_io
 from tfreeze.errors import CompileError
@@ -56,16 +63,23 @@ int main() {
 
 
 @pytest.fixture(scope="module")
-def compiled(frozen, tmp_path_factory):
-    """(directory, report): the MLP compiled at batch 1 and 2."""
+def runtime_cache(tmp_path_factory) -> dict[str, str]:
+    """The environment with TFREEZE_XLA_RUNTIME_CACHE set: the runtime's objects
+    are built by this module's first compile and reused by the others."""
     cache = os.environ.get("TFREEZE_XLA_RUNTIME_CACHE") or tmp_path_factory.mktemp("xla")
+    return {**os.environ, "TFREEZE_XLA_RUNTIME_CACHE": str(cache)}
+
+
+@pytest.fixture(scope="module")
+def compiled(frozen, tmp_path_factory, runtime_cache):
+    """(directory, report): the MLP compiled at batch 1 and 2."""
     out = tmp_path_factory.mktemp("compiled") / "mlp"
     command = [sys.executable, "-m", "tfreeze", "compile", str(frozen("mlp").path)]
     result = subprocess.run(
         [*command, "-o", str(out), "--batch", "1,2", "--json"],
         capture_output=True,
         text=True,
-        env={**os.environ, "TFREEZE_XLA_RUNTIME_CACHE": str(cache)},
+        env=runtime_cache,
     )
     assert result.returncode == 0, result.stderr
     return out, json.loads(result.stdout)
@@ -108,6 +122,116 @@ def test_cpp_api_from_a_cmake_project(compiled, tmp_path):
     assert lines[1].startswith("short ShapeError") and "takes 24 values" in lines[1]
     assert lines[2:4] == ["name UnknownNameError", "dtype DTypeError"]
     assert lines[4].startswith("batch InputError") and "compiled batch sizes: 1, 2" in lines[4]
+
+
+# A project using the installed package's tfreeze_add_compiled_model: the .pb
+# is compiled when the project builds. The target is named apart from NAME to
+# show which one names the namespace and header. NO_VERIFY: the test compares
+# the outputs with TensorFlow's itself (and saves the parity check's ~4 s).
+FUNCTION_CALL = "scorer MODEL mlp.pb BATCH 1 2 NAME mlp NO_VERIFY"
+FUNCTION_USER_CMAKE = f"""cmake_minimum_required(VERSION 3.19)
+project(consumer CXX)
+find_package(tfreeze CONFIG REQUIRED)
+tfreeze_add_compiled_model({FUNCTION_CALL})
+add_executable(consumer main.cc)
+target_link_libraries(consumer PRIVATE scorer)
+"""
+
+# consumer BATCH FILE: reads BATCH x 12 float32 values, prints the scores, one row a line.
+FUNCTION_USER = r"""
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <string>
+#include <vector>
+#include "mlp.h"
+
+int main(int argc, char** argv) {
+  if (argc != 3) return 2;
+  const int batch = std::stoi(argv[1]);
+  mlp::Model model(batch);
+  std::vector<float> features(batch * 12);
+  std::ifstream in(argv[2], std::ios::binary);
+  if (!in.read(reinterpret_cast<char*>(features.data()), features.size() * sizeof(float)))
+    return 2;
+  model.SetInput("features", features);
+  model.Run();
+  const std::vector<float> scores = model.Output<float>("scores");
+  std::cout << std::setprecision(9);
+  for (size_t i = 0; i < scores.size(); ++i) std::cout << scores[i] << ((i + 1) % 3 ? " " : "\n");
+}
+"""
+
+
+def cmake(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([str(CMAKE), *map(str, args)], capture_output=True, text=True, env=env)
+
+
+def configure(source: Path, prefix: Path) -> subprocess.CompletedProcess:
+    """The consumer project against the installed package."""
+    return cmake("-S", source, "-B", source / "b", "-G", "Ninja", f"-DCMAKE_PREFIX_PATH={prefix}")
+
+
+@pytest.mark.slow
+def test_cmake_function_compiles_the_pb_at_build_time(cpp_prefix, frozen, runtime_cache, tmp_path):
+    """Cost: 20-35 s on the busy 2-core machine: one `tfreeze compile` at
+    batch 1 and 2 with the module's warm runtime cache (TensorFlow loads twice,
+    the generated API compiles), a configure and a two-file build (~3 s)."""
+    shutil.copy(frozen("mlp").path, tmp_path / "mlp.pb")
+    (tmp_path / "CMakeLists.txt").write_text(FUNCTION_USER_CMAKE)
+    (tmp_path / "main.cc").write_text(FUNCTION_USER)
+    build = tmp_path / "b"
+    configured = configure(tmp_path, cpp_prefix)
+    assert configured.returncode == 0, configured.stdout + configured.stderr
+    built = cmake("--build", build, env=runtime_cache)
+    assert built.returncode == 0, built.stdout + built.stderr
+    assert "tfreeze compile mlp.pb (XLA AOT, batch 1,2)" in built.stdout
+    assert re.search(r"parity +not checked \(--no-verify", built.stdout), built.stdout
+
+    x = np.random.default_rng(2).normal(size=(2, 12)).astype(np.float32)
+    expected = tfreeze.Model(frozen("mlp").path).run(x)["scores"]
+    for batch in (1, 2):
+        (tmp_path / "x.bin").write_bytes(x[:batch].tobytes())
+        printed = subprocess.run(
+            [str(build / "consumer"), str(batch), str(tmp_path / "x.bin")],
+            capture_output=True,
+            text=True,
+            env=QUIET,
+            check=True,
+        ).stdout
+        got = np.array([line.split() for line in printed.splitlines()], np.float32)
+        np.testing.assert_allclose(got, expected[:batch], rtol=1e-4, atol=1e-5)
+
+    # Compiled again only when the .pb changes (Ninja's dry run shows what it would do).
+    assert "no work to do" in cmake("--build", build, "--", "-n").stdout
+    os.utime(tmp_path / "mlp.pb")
+    assert "tfreeze compile mlp.pb" in cmake("--build", build, "--", "-n").stdout
+
+
+@pytest.mark.slow
+def test_cmake_function_misuse_is_a_configure_error_naming_the_argument(
+    cpp_prefix, frozen, tmp_path
+):
+    """Cost: eight configures of one project, under 1 s each (the compiler is detected once)."""
+    shutil.copy(frozen("mlp").path, tmp_path / "mlp.pb")
+    bad_batch = "BATCH takes batch sizes, positive integers such as BATCH 1 8; got"
+    misuses = {
+        "scorer BATCH 1 8": "MODEL is required (the frozen .pb to compile)",
+        "scorer MODEL missing.pb": f'MODEL file "{tmp_path}/missing.pb" does not exist',
+        "scorer MODEL mlp.pb BATCH": "BATCH given without a value",
+        "scorer MODEL mlp.pb BATCH 1 eight": f'{bad_batch} "eight"',
+        "scorer MODEL mlp.pb BATCH 0": f'{bad_batch} "0"',  # 0 is false in CMake
+        "scorer MODEL .": f'MODEL "{tmp_path}" is a directory; MODEL takes a frozen .pb',
+        "scorer MODEL mlp.pb BATCHES 1 8": 'unknown argument(s) "BATCHES 1 8"; the arguments are:',
+        "my-model MODEL mlp.pb": '"my-model" is not a C++ identifier',
+    }
+    for call, expected in misuses.items():
+        (tmp_path / "CMakeLists.txt").write_text(FUNCTION_USER_CMAKE.replace(FUNCTION_CALL, call))
+        result = configure(tmp_path, cpp_prefix)
+        message = " ".join(result.stderr.split())  # CMake wraps its messages
+        assert result.returncode != 0, call
+        assert f"tfreeze_add_compiled_model({call.split()[0]}): {expected}" in message, message
+        assert "CMakeLists.txt:4 (tfreeze_add_compiled_model)" in message, message
 
 
 def test_bench_reports_tfreeze_bench_fields_and_peak_rss(compiled, capsys):

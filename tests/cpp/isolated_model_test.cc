@@ -6,12 +6,12 @@
 
 #include <csignal>
 #include <cstdio>
-#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <string>
 
 #include "graph_builder.h"
+#include "temp_file.h"
 #include "tfreeze/errors.h"
 #include "tfreeze/isolated_model.h"
 #include "tfreeze/model.h"
@@ -19,11 +19,12 @@
 namespace tfreeze {
 namespace {
 
-std::string WriteGraph(const std::string& name, const std::string& graph_def) {
-  const auto path = std::filesystem::temp_directory_path() /
-                    ("tfreeze_isolated_" + std::to_string(getpid()) + "_" + name + ".pb");
-  std::ofstream(path, std::ios::binary) << graph_def;
-  return path.string();
+// The graph in the test's own file, kept while the test runs: a restarted
+// worker loads it again.
+testing::TempFile WriteGraph(const std::string& name, const std::string& graph_def) {
+  testing::TempFile file(name + ".pb");
+  std::ofstream(file.path(), std::ios::binary) << graph_def;
+  return file;
 }
 
 Options AllowAbort() {
@@ -35,7 +36,8 @@ Options AllowAbort() {
 bool IsReaped(int pid) { return pid > 0 && waitpid(pid, nullptr, WNOHANG) < 0 && errno == ECHILD; }
 
 TEST(IsolatedModelTest, SameSignatureAndBitExactOutputs) {
-  const std::string path = WriteGraph("affine", testing::AffineGraphDef());
+  const testing::TempFile graph = WriteGraph("affine", testing::AffineGraphDef());
+  const std::string& path = graph.path();
   const Model local = Model::Load(path);
   const IsolatedModel isolated = IsolatedModel::Load(path);
   ASSERT_EQ(isolated.inputs().size(), 1u);
@@ -58,7 +60,8 @@ TEST(IsolatedModelTest, SameSignatureAndBitExactOutputs) {
 }
 
 TEST(IsolatedModelTest, StringTensorsCrossIntact) {
-  const IsolatedModel model = IsolatedModel::Load(WriteGraph("strings", testing::StringGraphDef()));
+  const testing::TempFile graph = WriteGraph("strings", testing::StringGraphDef());
+  const IsolatedModel model = IsolatedModel::Load(graph.path());
   const Tensor text = Tensor::FromStrings({3}, {"", "abc", std::string("a\0b", 3)});
   const auto outputs = model.Run({{"text", text}});
   EXPECT_EQ(outputs[0].ToVector<int32_t>(), (std::vector<int32_t>{0, 3, 3}));
@@ -66,16 +69,17 @@ TEST(IsolatedModelTest, StringTensorsCrossIntact) {
 }
 
 TEST(IsolatedModelTest, ErrorsArriveAsTheSameClasses) {
-  const IsolatedModel model = IsolatedModel::Load(WriteGraph("affine", testing::AffineGraphDef()));
+  const testing::TempFile graph = WriteGraph("affine", testing::AffineGraphDef());
+  const IsolatedModel model = IsolatedModel::Load(graph.path());
   const Tensor x = Tensor::FromVector<float>({1, 3}, {1, 2, 3});
   const Tensor ints = Tensor::FromVector<int32_t>({1, 3}, {1, 2, 3});
   EXPECT_THROW(model.Run({{"nope", x}}), UnknownNameError);
   EXPECT_THROW(model.Run({{"x", ints}}), DTypeError);
   EXPECT_THROW(model.Run({{"x", x}}, {"nope"}), UnknownNameError);
   EXPECT_THROW(IsolatedModel::Load("/nonexistent/model.pb"), FileNotFoundError);
-  EXPECT_THROW(IsolatedModel::Load(WriteGraph("unsafe", testing::UnsafeAffineGraphDef(
-                                                            "/tmp/x", "stderr"))),
-               UnsafeOpError);
+  const testing::TempFile unsafe =
+      WriteGraph("unsafe", testing::UnsafeAffineGraphDef("/tmp/x", "stderr"));
+  EXPECT_THROW(IsolatedModel::Load(unsafe.path()), UnsafeOpError);
   try {
     model.Run({{"x", ints}});
   } catch (const DTypeError& e) {
@@ -84,8 +88,8 @@ TEST(IsolatedModelTest, ErrorsArriveAsTheSameClasses) {
 }
 
 TEST(IsolatedModelTest, TensorFlowAbortIsModelCrashedErrorThenNextCallWorks) {
-  const IsolatedModel model =
-      IsolatedModel::Load(WriteGraph("abort", testing::AbortGraphDef()), AllowAbort());
+  const testing::TempFile graph = WriteGraph("abort", testing::AbortGraphDef());
+  const IsolatedModel model = IsolatedModel::Load(graph.path(), AllowAbort());
   const Tensor x = Tensor::FromVector<float>({1, 3}, {1, 1, 1});
   const int first = model.worker_pid();
   try {
@@ -104,7 +108,8 @@ TEST(IsolatedModelTest, TensorFlowAbortIsModelCrashedErrorThenNextCallWorks) {
 }
 
 TEST(IsolatedModelTest, KilledWorkerIsModelCrashedError) {
-  const IsolatedModel model = IsolatedModel::Load(WriteGraph("affine", testing::AffineGraphDef()));
+  const testing::TempFile graph = WriteGraph("affine", testing::AffineGraphDef());
+  const IsolatedModel model = IsolatedModel::Load(graph.path());
   const Tensor x = Tensor::FromVector<float>({1, 3}, {1, 1, 1});
   kill(model.worker_pid(), SIGKILL);
   try {
@@ -122,8 +127,8 @@ TEST(IsolatedModelTest, MemoryLimitStopsABigAllocationNotTheHost) {
 #endif
   Options options;
   options.isolation_memory_limit_bytes = 3LL << 30;
-  const IsolatedModel model =
-      IsolatedModel::Load(WriteGraph("fill", testing::FedFillGraphDef()), options);
+  const testing::TempFile graph = WriteGraph("fill", testing::FedFillGraphDef());
+  const IsolatedModel model = IsolatedModel::Load(graph.path(), options);
   const Tensor small = Tensor::FromVector<int64_t>({1}, {1000});
   EXPECT_EQ(model.Run({{"count", small}})[0].ToVector<float>(), (std::vector<float>{1000}));
   const Tensor huge = Tensor::FromVector<int64_t>({1}, {int64_t{4} << 30});  // 16 GB
@@ -137,7 +142,8 @@ TEST(IsolatedModelTest, MemoryLimitStopsABigAllocationNotTheHost) {
 }
 
 TEST(IsolatedModelTest, CloseAndDestructorReapTheWorker) {
-  const std::string path = WriteGraph("affine", testing::AffineGraphDef());
+  const testing::TempFile graph = WriteGraph("affine", testing::AffineGraphDef());
+  const std::string& path = graph.path();
   int pid = -1;
   {
     const IsolatedModel model = IsolatedModel::Load(path);
@@ -156,8 +162,9 @@ TEST(IsolatedModelTest, CloseAndDestructorReapTheWorker) {
 TEST(IsolatedModelTest, MissingWorkerIsAnErrorNamingTheWayOut) {
   Options options;
   options.isolation_worker = "/nonexistent/tfreeze-worker";
+  const testing::TempFile graph = WriteGraph("affine", testing::AffineGraphDef());
   try {
-    IsolatedModel::Load(WriteGraph("affine", testing::AffineGraphDef()), options);
+    IsolatedModel::Load(graph.path(), options);
     FAIL() << "no such worker";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("/nonexistent/tfreeze-worker"), std::string::npos);

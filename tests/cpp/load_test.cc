@@ -1,11 +1,11 @@
 // Model loading and every way it can fail.
 #include <gtest/gtest.h>
 
-#include <cstdio>
 #include <fstream>
 #include <random>
 
 #include "graph_builder.h"
+#include "temp_file.h"
 #include "tfreeze/errors.h"
 #include "tfreeze/model.h"
 #include "tfreeze/tensor.h"
@@ -43,11 +43,10 @@ TEST(LoadTest, SignatureGivesNamesDtypesShapesInOrder) {
 }
 
 TEST(LoadTest, LoadsFromAFile) {
-  const std::string path = ::testing::TempDir() + "/affine.pb";
-  std::ofstream(path, std::ios::binary) << AffineGraphDef();
-  Model model = Model::Load(path);
+  const testing::TempFile file("affine.pb");
+  std::ofstream(file.path(), std::ios::binary) << AffineGraphDef();
+  Model model = Model::Load(file.path());
   EXPECT_EQ(model.outputs()[1].name, "doubled");
-  std::remove(path.c_str());
 }
 
 TEST(LoadTest, MissingFileIsFileNotFoundError) {

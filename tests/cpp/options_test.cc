@@ -2,8 +2,12 @@
 // TensorFlow (the GPU paths themselves need a GPU to run).
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <string>
+
 #include "graph_builder.h"
 #include "session_config.h"
+#include "temp_file.h"
 #include "tfreeze/errors.h"
 #include "tfreeze/model.h"
 
@@ -106,26 +110,18 @@ TEST(SessionConfigTest, DeviceNames) {
   EXPECT_EQ(internal::DeviceName("Gpu:3"), "/device:GPU:3");
 }
 
-}  // namespace
-}  // namespace tfreeze
-
-#include <cstdio>
-#include <fstream>
-
-namespace tfreeze {
-namespace {
-
-std::string WriteConfig(const std::string& text) {
-  const std::string path = ::testing::TempDir() + "/tuned.json";
-  std::ofstream(path) << text;
-  return path;
+// Writes `text` to the test's own tuned.json and returns its path.
+const std::string& WriteConfig(const testing::TempFile& file, const std::string& text) {
+  std::ofstream(file.path()) << text;
+  return file.path();
 }
 
 TEST(OptionsFileTest, ReadsTunedOptionsOverABase) {
+  const testing::TempFile config("tuned.json");
   Options base;
   base.device = "cpu";
   const Options options = LoadOptionsFile(
-      WriteConfig(R"({"format": "tfreeze.config", "version": 1,
+      WriteConfig(config, R"({"format": "tfreeze.config", "version": 1,
         "options": {"intra_op_threads": 1, "inter_op_threads": 2, "xla": false,
                     "graph_optimizations": false},
         "environment": {"TF_ENABLE_ONEDNN_OPTS": "0"}})"),
@@ -138,14 +134,15 @@ TEST(OptionsFileTest, ReadsTunedOptionsOverABase) {
 }
 
 TEST(OptionsFileTest, ReadsTheExecutorOptions) {
+  const testing::TempFile config("tuned.json");
   const Options options = LoadOptionsFile(WriteConfig(
-      R"({"format": "tfreeze.config", "options": {"executor": "single_threaded",
+      config, R"({"format": "tfreeze.config", "options": {"executor": "single_threaded",
                                                  "caller_thread": true}})"));
   EXPECT_EQ(options.executor, Executor::kSingleThreaded);
   EXPECT_TRUE(options.caller_thread);
   try {
-    LoadOptionsFile(WriteConfig(
-        R"({"format": "tfreeze.config", "options": {"executor": "fastest"}})"));
+    LoadOptionsFile(
+        WriteConfig(config, R"({"format": "tfreeze.config", "options": {"executor": "fastest"}})"));
     FAIL() << "expected an error";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find(
@@ -156,15 +153,17 @@ TEST(OptionsFileTest, ReadsTheExecutorOptions) {
 }
 
 TEST(OptionsFileTest, BadFilesNameTheProblem) {
+  const testing::TempFile config("tuned.json");
   EXPECT_THROW(LoadOptionsFile("/no/such/tuned.json"), Error);
   try {
-    LoadOptionsFile(WriteConfig(R"({"format": "tfreeze.config", "options": {"threads": 2}})"));
+    LoadOptionsFile(
+        WriteConfig(config, R"({"format": "tfreeze.config", "options": {"threads": 2}})"));
     FAIL() << "expected an error";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("unknown option \"threads\""), std::string::npos);
   }
-  EXPECT_THROW(LoadOptionsFile(WriteConfig(R"({"options": {}})")), Error);
-  EXPECT_THROW(LoadOptionsFile(WriteConfig("not json")), Error);
+  EXPECT_THROW(LoadOptionsFile(WriteConfig(config, R"({"options": {}})")), Error);
+  EXPECT_THROW(LoadOptionsFile(WriteConfig(config, "not json")), Error);
 }
 
 TEST(SessionConfigTest, GraphOptimizationsOffDisablesTheMetaOptimizer) {

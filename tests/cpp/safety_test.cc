@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "graph_builder.h"
+#include "temp_file.h"
 #include "tfreeze/errors.h"
 #include "tfreeze/model.h"
 #include "tfreeze/safety.h"
@@ -34,8 +35,8 @@ TEST(SafetyTest, UnsafeOpsAreRefusedNamingNodeOpReasonAndTheWayOut) {
 }
 
 TEST(SafetyTest, AllowingByNameOrWholesaleLoadsWithoutRunningThem) {
-  const std::string path = ::testing::TempDir() + "/tfreeze_written_by_model";
-  std::filesystem::remove(path);
+  const testing::TempFile written("written_by_model");
+  const std::string& path = written.path();
   const std::string graph = testing::UnsafeAffineGraphDef(path, "file://" + path + ".log");
   Options named;
   named.allowed_unsafe_ops = {"WriteFile"};
