@@ -83,6 +83,7 @@ LONGEST_FIRST = (
     "test_zoo.py",
     "test_realworld.py",
     "test_cpp_package.py",
+    "test_compile.py",
     "test_bench.py",
     "test_real_model_fixes.py",
     "test_sources.py",
