@@ -1,0 +1,333 @@
+"""Conv2D as a matrix product, rewritten in the frozen graph before tfcompile
+sees it (``--conv-as-matmul``).
+
+XLA's CPU backend hands a convolution to the runtime's Eigen kernel
+(``convolution_lib_f32_2d.cc``), which gathers image patches element by
+element; on small images that gathering is most of the time. Written as
+im2col instead (an explicit Pad for SAME, one strided slice per filter tap,
+concatenated on the channel axis, one MatMul with the filter reshaped to
+[KH*KW*C, OC]), XLA fuses the gathering into one loop and emits the product
+itself. Not ExtractImagePatches: tf2xla lowers that to a convolution again.
+
+    graph_def, rewritten = conv_as_matmul(graph_def, {"image": (1, 8, 8, 1)}, "auto")
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from tfreeze.errors import CompileError
+
+__all__ = ["MODES", "ConvShape", "conv_as_matmul", "conv_shapes", "wins", "xla_flags"]
+
+MODES = ("auto", "on", "off")
+
+
+@dataclass(frozen=True)
+class ConvShape:
+    """A Conv2D the rewrite can take: NHWC, dilation 1, SAME or VALID."""
+
+    name: str
+    height: int
+    width: int
+    channels: int
+    kernel: tuple[int, int]
+    out_channels: int
+    strides: tuple[int, int]
+    same: bool
+
+    @property
+    def output(self) -> tuple[int, int]:
+        if self.same:
+            return (-(-self.height // self.strides[0]), -(-self.width // self.strides[1]))
+        return (
+            (self.height - self.kernel[0]) // self.strides[0] + 1,
+            (self.width - self.kernel[1]) // self.strides[1] + 1,
+        )
+
+    def padding(self) -> list[tuple[int, int]]:
+        """(before, after) for height and width, as TensorFlow pads for SAME."""
+        pads = []
+        for size, out, k, s in zip(
+            (self.height, self.width), self.output, self.kernel, self.strides, strict=True
+        ):
+            total = max((out - 1) * s + k - size, 0) if self.same else 0
+            pads.append((total // 2, total - total // 2))
+        return pads
+
+
+def wins(conv: ConvShape) -> bool:
+    """The measured rule for ``auto`` (docs/compile.md, "Convolutions as matrix
+    products"): small images, where Eigen's patch gathering dominates."""
+    out_h, out_w = conv.output
+    return conv.kernel[0] * conv.kernel[1] * conv.channels <= 1152 and out_h * out_w <= 4096
+
+
+def xla_flags(rewritten: list[str]) -> list[str]:
+    """tfcompile's flags for a rewritten graph: every matrix product emitted
+    as XLA's own tiled loops. Without it XLA calls the runtime's Eigen matmul
+    for products with an inner dimension over 128 or both outer ones over 32
+    (as a 3x3x16 filter's is), slower on these sizes and one more runtime
+    file (``dot_lib_f32.cc``, 48 s) to build."""
+    return (
+        ["--xla_backend_extra_options=xla_force_enable_experimental_llvm_ir_gemm"]
+        if rewritten
+        else []
+    )
+
+
+def conv_as_matmul(
+    graph_def: Any, feeds: Mapping[str, tuple[int, ...]], mode: str
+) -> tuple[Any, list[str]]:
+    """``graph_def`` with its Conv2D nodes as im2col + MatMul (all the ones it
+    can take for ``on``, those ``wins`` picks for ``auto``, none for ``off``);
+    and the names of the nodes rewritten. ``feeds``: fed node -> static shape."""
+    if mode not in MODES:
+        raise CompileError(f"--conv-as-matmul {mode!r}: choose one of {', '.join(MODES)}")
+    if mode == "off" or not any(node.op == "Conv2D" for node in graph_def.node):
+        return graph_def, []
+    chosen = [c for c in conv_shapes(graph_def, feeds) if mode == "on" or wins(c)]
+    if not chosen:
+        return graph_def, []
+    out = copy.deepcopy(graph_def)
+    by_name = {node.name: node for node in out.node}
+    for conv in chosen:
+        _rewrite(out, by_name[conv.name], conv)
+    return out, [conv.name for conv in chosen]
+
+
+def conv_shapes(graph_def: Any, feeds: Mapping[str, tuple[int, ...]]) -> list[ConvShape]:
+    """The Conv2D nodes the rewrite can take, with their static shapes (from
+    TensorFlow's shape inference with the fed shapes set)."""
+    import tensorflow as tf
+
+    graph = tf.Graph()
+    with graph.as_default():
+        tf.graph_util.import_graph_def(_with_feed_shapes(graph_def, feeds), name="")
+    found = []
+    for node in graph_def.node:
+        if node.op != "Conv2D":
+            continue
+        op = graph.get_operation_by_name(node.name)
+        conv = _conv_shape(node, op.inputs[0].shape, op.inputs[1].shape)
+        if conv is not None:
+            found.append(conv)
+    return found
+
+
+def _with_feed_shapes(graph_def: Any, feeds: Mapping[str, tuple[int, ...]]) -> Any:
+    shaped = copy.deepcopy(graph_def)
+    for node in shaped.node:
+        if node.name in feeds and node.op == "Placeholder":
+            shape = node.attr["shape"].shape
+            shape.Clear()
+            for size in feeds[node.name]:
+                shape.dim.add(size=size)
+    return shaped
+
+
+def _conv_shape(node: Any, image: Any, kernel: Any) -> ConvShape | None:
+    attr = node.attr
+    fmt = attr["data_format"].s.decode() if "data_format" in attr else "NHWC"
+    strides = list(attr["strides"].list.i) or [1, 1, 1, 1]
+    dilations = list(attr["dilations"].list.i) or [1, 1, 1, 1]
+    padding = attr["padding"].s.decode()
+    if (
+        fmt != "NHWC"
+        or padding not in ("SAME", "VALID")
+        or any(d != 1 for d in dilations)
+        or strides[0] != 1
+        or strides[3] != 1
+        or attr["T"].type != 1  # DT_FLOAT
+        or image.rank != 4
+        or kernel.rank != 4
+        or None in image.as_list()[1:]
+        or None in kernel.as_list()
+    ):
+        return None
+    _, height, width, channels = image.as_list()
+    kh, kw, _, out_channels = kernel.as_list()
+    conv = ConvShape(
+        node.name,
+        height,
+        width,
+        channels,
+        (kh, kw),
+        out_channels,
+        (strides[1], strides[2]),
+        padding == "SAME",
+    )
+    return conv if min(conv.output) > 0 else None
+
+
+def _rewrite(graph_def: Any, node: Any, conv: ConvShape) -> None:
+    """Replaces ``node`` by its im2col form (or, with one input channel, a sum
+    of taps); the new nodes go under ``NAME/im2col/`` and the last one takes
+    the node's name, so its consumers are untouched."""
+    image, kernel = node.input[0], node.input[1]
+    controls = [source for source in node.input if source.startswith("^")]
+    add = _Adder(graph_def, node.name + "/im2col/", node.device)
+    pads = conv.padding()
+    if any(p for pair in pads for p in pair):
+        paddings = add.const("paddings", [[0, 0], *pads, [0, 0]])
+        image = add.op("Pad", "pad", [image, paddings], T=_dtype(1), Tpaddings=_dtype(3))
+    taps = _taps(add, image, conv)
+    depth = conv.kernel[0] * conv.kernel[1] * conv.channels
+    weights = add.reshape("weights", kernel, [depth, conv.out_channels])
+    name, device = node.name, node.device
+    node.Clear()
+    node.name, node.device = name, device
+    if conv.channels == 1 and len(taps) > 1:
+        # One input channel: each tap times its filter row, summed. All of it
+        # is elementwise, so XLA fuses it into one loop (with what follows,
+        # such as a BatchNorm's scale), where a concat of 1-channel slices
+        # feeding a product with a short inner dimension costs more.
+        terms = [
+            add.op("Mul", f"term_{r}", [tap, _row(add, weights, r)], T=_dtype(1))
+            for r, tap in enumerate(taps)
+        ]
+        node.op = "AddN"
+        node.input.extend([*terms, *controls])
+        node.attr["N"].i = len(terms)
+    else:
+        patches = (
+            taps[0]
+            if len(taps) == 1
+            else add.op(
+                "ConcatV2",
+                "patches",
+                [*taps, add.const("axis", 3)],
+                T=_dtype(1),
+                Tidx=_dtype(3),
+                N=_attr_int(len(taps)),
+            )
+        )
+        rows = add.reshape("rows", patches, [-1, depth])
+        product = add.op(
+            "MatMul",
+            "matmul",
+            [rows, weights],
+            T=_dtype(1),
+            transpose_a=_attr_bool(False),
+            transpose_b=_attr_bool(False),
+        )
+        out_h, out_w = conv.output
+        node.op = "Reshape"
+        node.input.extend(
+            [product, add.const("shape", [-1, out_h, out_w, conv.out_channels]), *controls]
+        )
+        node.attr["Tshape"].CopyFrom(_dtype(3))
+    node.attr["T"].type = 1  # DT_FLOAT
+
+
+def _row(add: _Adder, weights: str, row: int) -> str:
+    """Row ``row`` of a [rows, OC] tensor, as an [OC] vector."""
+    return add.op(
+        "StridedSlice",
+        f"row_{row}",
+        [
+            weights,
+            add.const(f"row_{row}_begin", [row, 0]),
+            add.const(f"row_{row}_end", [row + 1, 0]),
+            add.const(f"row_{row}_strides", [1, 1]),
+        ],
+        T=_dtype(1),
+        Index=_dtype(3),
+        begin_mask=_attr_int(0b10),
+        end_mask=_attr_int(0b10),
+        ellipsis_mask=_attr_int(0),
+        new_axis_mask=_attr_int(0),
+        shrink_axis_mask=_attr_int(0b01),
+    )
+
+
+def _taps(add: _Adder, image: str, conv: ConvShape) -> list[str]:
+    """One [N, OH, OW, C] slice of the (padded) image per filter tap, row-major
+    over the filter: the order of the filter's [KH*KW*C, OC] reshape."""
+    out_h, out_w = conv.output
+    (sh, sw), (kh, kw) = conv.strides, conv.kernel
+    padded_h = conv.height + sum(conv.padding()[0])
+    padded_w = conv.width + sum(conv.padding()[1])
+    if (kh, kw, sh, sw) == (1, 1, 1, 1) or (
+        (kh, kw) == (1, 1) and (padded_h, padded_w) == (out_h, out_w)
+    ):
+        return [image]
+    taps = []
+    for i in range(kh):
+        for j in range(kw):
+            begin = add.const(f"begin_{i}_{j}", [0, i, j, 0])
+            end = add.const(
+                f"end_{i}_{j}", [0, i + (out_h - 1) * sh + 1, j + (out_w - 1) * sw + 1, 0]
+            )
+            strides = add.const(f"strides_{i}_{j}", [1, sh, sw, 1])
+            taps.append(
+                add.op(
+                    "StridedSlice",
+                    f"tap_{i}_{j}",
+                    [image, begin, end, strides],
+                    T=_dtype(1),
+                    Index=_dtype(3),
+                    begin_mask=_attr_int(0b1001),  # batch and channels: whole
+                    end_mask=_attr_int(0b1001),
+                    ellipsis_mask=_attr_int(0),
+                    new_axis_mask=_attr_int(0),
+                    shrink_axis_mask=_attr_int(0),
+                )
+            )
+    return taps
+
+
+class _Adder:
+    """Appends nodes named ``scope + name`` to a GraphDef."""
+
+    def __init__(self, graph_def: Any, scope: str, device: str) -> None:
+        self.graph_def, self.scope, self.device = graph_def, scope, device
+
+    def op(self, op: str, name: str, inputs: list[str], **attrs: Any) -> str:
+        node = self.graph_def.node.add(name=self.scope + name, op=op, device=self.device)
+        node.input.extend(inputs)
+        for key, value in attrs.items():
+            node.attr[key].CopyFrom(value)
+        return node.name
+
+    def const(self, name: str, value: Any) -> str:
+        import numpy as np
+        from tensorflow.core.framework import attr_value_pb2
+        from tensorflow.python.framework import tensor_util
+
+        tensor = tensor_util.make_tensor_proto(np.asarray(value, dtype=np.int32))
+        return self.op(
+            "Const", name, [], dtype=_dtype(3), value=attr_value_pb2.AttrValue(tensor=tensor)
+        )
+
+    def reshape(self, name: str, tensor: str, shape: list[int]) -> str:
+
+        target = self.const(name + "_shape", shape)
+        return self.op(
+            "Reshape",
+            name,
+            [tensor, target],
+            T=_dtype(1),
+            Tshape=_dtype(3),
+        )
+
+
+def _attr_int(value: int) -> Any:
+    from tensorflow.core.framework import attr_value_pb2
+
+    return attr_value_pb2.AttrValue(i=value)
+
+
+def _attr_bool(value: bool) -> Any:
+    from tensorflow.core.framework import attr_value_pb2
+
+    return attr_value_pb2.AttrValue(b=value)
+
+
+def _dtype(code: int) -> Any:
+    from tensorflow.core.framework import attr_value_pb2
+
+    return attr_value_pb2.AttrValue(type=code)
