@@ -209,6 +209,7 @@ def _conv_model():
 
 
 CONVS = 5  # Conv2D layers in _conv_model
+_OWN_PRODUCTS_FLAG = "--xla_backend_extra_options=xla_force_enable_experimental_llvm_ir_gemm"
 
 
 @pytest.fixture(scope="module")
@@ -245,8 +246,10 @@ def test_conv_rewrite_matches_tensorflow_at_batch_3(conv_pb, mode):
         "image": rng.normal(size=(3, 9, 9, 3)).astype(np.float32),
         "gray": rng.normal(size=(3, 7, 7, 1)).astype(np.float32),
     }
-    rewritten, names = conv_as_matmul(graph_def, {k: v.shape for k, v in feeds.items()}, mode)
-    assert len(names) == CONVS  # all are small enough for auto
+    rewrite = conv_as_matmul(graph_def, {k: v.shape for k, v in feeds.items()}, mode)
+    rewritten = rewrite.graph_def
+    assert len(rewrite.rewritten) == CONVS  # all are small enough for auto
+    assert rewrite.xla_flags == [_OWN_PRODUCTS_FLAG]  # and so are their products
     assert not [node.name for node in rewritten.node if node.op == "Conv2D"]
     assert {"MatMul", "AddN", "StridedSlice", "Pad"} <= {node.op for node in rewritten.node}
     for want, got in zip(_run_graph(graph_def, feeds), _run_graph(rewritten, feeds), strict=True):
@@ -254,14 +257,24 @@ def test_conv_rewrite_matches_tensorflow_at_batch_3(conv_pb, mode):
 
 
 def test_conv_rewrite_off_and_bad_mode(conv_pb):
-    from tfreeze.compile.im2col import conv_as_matmul
+    from tfreeze.compile.im2col import Rewrite, conv_as_matmul
     from tfreeze.graphview.stats import read_graph_def
 
     graph_def = read_graph_def(conv_pb)
     shapes = {"image": (1, 9, 9, 3), "gray": (1, 7, 7, 1)}
-    assert conv_as_matmul(graph_def, shapes, "off") == (graph_def, [])
+    assert conv_as_matmul(graph_def, shapes, "off") == Rewrite(graph_def, [], [])
     with pytest.raises(CompileError, match="choose one of auto, on, off"):
         conv_as_matmul(graph_def, shapes, "always")
+
+
+def test_auto_rule_takes_shallow_filters_and_one_channel():
+    from tfreeze.compile.im2col import ConvShape, wins
+
+    def conv(channels: int, size: int = 32) -> ConvShape:
+        return ConvShape("c", 1, size, size, channels, (3, 3), 64, (1, 1), True)
+
+    assert wins(conv(1, 112)) and wins(conv(3)) and wins(conv(16))
+    assert not wins(conv(32)) and not wins(conv(64, 56))
 
 
 @pytest.mark.parametrize(("mode", "rewritten"), [("off", False), ("on", True)])
@@ -290,9 +303,6 @@ def test_compiled_convs_pass_parity_without_xla_convolutions(conv_pb, tmp_path, 
     (~20 s with the MLP's runtime files cached)."""
     report = _compile(conv_pb, tmp_path / "convs", runtime_cache, "--batch", "1,3")
     assert report["parity"]["passed"] and report["parity"]["rows"] > 0
-    assert report["conv_as_matmul"] == {
-        "mode": "auto",
-        "rewritten": report["conv_as_matmul"]["rewritten"],
-    }
+    assert report["conv_as_matmul"]["mode"] == "auto"
     assert len(report["conv_as_matmul"]["rewritten"]) == CONVS
     assert not [f for f in report["runtime_files"] if "convolution_lib" in f or "dot_lib" in f]

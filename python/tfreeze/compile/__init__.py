@@ -17,8 +17,7 @@ from typing import Any
 
 from tfreeze.compile.config import parse_input_shapes, refuse_uncompilable, static_io
 from tfreeze.compile.generate import Variant, check_name
-from tfreeze.compile.im2col import conv_as_matmul as conv_as_matmul_rewrite
-from tfreeze.compile.im2col import xla_flags
+from tfreeze.compile.im2col import conv_as_matmul as rewrite_convs
 from tfreeze.errors import CompileError
 
 __all__ = ["MARKER", "compile_model"]
@@ -51,25 +50,29 @@ def compile_model(
     variants = [Variant(b, *static_io(signature, b, shapes)) for b in dict.fromkeys(batches)]
     refuse_uncompilable(graph_def, variants[0].inputs, variants[0].outputs)
     start = time.perf_counter()
-    feeds = {io.node: io.shape for io in variants[0].inputs}
-    rewritten_graph, rewritten = conv_as_matmul_rewrite(graph_def, feeds, conv_as_matmul)
+    largest = max(variants, key=lambda v: v.batch)
+    rewrite = rewrite_convs(graph_def, {io.node: io.shape for io in largest.inputs}, conv_as_matmul)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=".tfreeze-compile-"))
     try:
         from tfreeze.compile.build import build_directory
 
         graph = model.resolve()
-        if rewritten:
+        if rewrite.rewritten:
             # tfcompile reads a file: the rewritten graph stays in src/ for reference.
             (staging / "src").mkdir()
             graph = staging / "src" / f"{name}.rewritten.pb"
-            graph.write_bytes(rewritten_graph.SerializeToString())
+            graph.write_bytes(rewrite.graph_def.SerializeToString())
         report = {
             "model": str(model),
             "name": name,
             "batches": [v.batch for v in variants],
-            "conv_as_matmul": {"mode": conv_as_matmul, "rewritten": rewritten},
-            **build_directory(graph, staging, name, variants, xla_flags=xla_flags(rewritten)),
+            "conv_as_matmul": {
+                "mode": conv_as_matmul,
+                "rewritten": rewrite.rewritten,
+                "xla_flags": rewrite.xla_flags,
+            },
+            **build_directory(graph, staging, name, variants, xla_flags=rewrite.xla_flags),
         }
         report["compile_s"] = round(time.perf_counter() - start, 2)
         report["parity"] = (

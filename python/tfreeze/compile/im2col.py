@@ -9,7 +9,7 @@ concatenated on the channel axis, one MatMul with the filter reshaped to
 [KH*KW*C, OC]), XLA fuses the gathering into one loop and emits the product
 itself. Not ExtractImagePatches: tf2xla lowers that to a convolution again.
 
-    graph_def, rewritten = conv_as_matmul(graph_def, {"image": (1, 8, 8, 1)}, "auto")
+    rewrite = conv_as_matmul(graph_def, {"image": (32, 8, 8, 1)}, "auto")
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any
 
 from tfreeze.errors import CompileError
 
-__all__ = ["MODES", "ConvShape", "conv_as_matmul", "conv_shapes", "wins", "xla_flags"]
+__all__ = ["MODES", "ConvShape", "Rewrite", "conv_as_matmul", "conv_shapes", "wins"]
 
 MODES = ("auto", "on", "off")
 
@@ -31,6 +31,7 @@ class ConvShape:
     """A Conv2D the rewrite can take: NHWC, dilation 1, SAME or VALID."""
 
     name: str
+    batch: int
     height: int
     width: int
     channels: int
@@ -38,6 +39,17 @@ class ConvShape:
     out_channels: int
     strides: tuple[int, int]
     same: bool
+
+    @property
+    def depth(self) -> int:
+        """The rows of the filter as a matrix: KH*KW*C."""
+        return self.kernel[0] * self.kernel[1] * self.channels
+
+    @property
+    def product(self) -> int:
+        """m*k*n of the matrix product it becomes."""
+        out_h, out_w = self.output
+        return self.batch * out_h * out_w * self.depth * self.out_channels
 
     @property
     def output(self) -> tuple[int, int]:
@@ -61,61 +73,100 @@ class ConvShape:
 
 def wins(conv: ConvShape) -> bool:
     """The measured rule for ``auto`` (docs/compile.md, "Convolutions as matrix
-    products"): small images, where Eigen's patch gathering dominates."""
-    out_h, out_w = conv.output
-    return conv.kernel[0] * conv.kernel[1] * conv.channels <= 1152 and out_h * out_w <= 4096
+    products"): one input channel (up to 36x faster, 8x8 to 112x112 images),
+    or filters of depth KH*KW*C up to 144 (3x3x16), where Eigen's convolution
+    spends its time gathering patches. Deeper filters (3x3x32 and up) ran as
+    fast or faster in Eigen at batch 1 and up to 2x faster at batch 32."""
+    return conv.channels == 1 or conv.depth <= _DEPTH_LIMIT
 
 
-def xla_flags(rewritten: list[str]) -> list[str]:
-    """tfcompile's flags for a rewritten graph: every matrix product emitted
-    as XLA's own tiled loops. Without it XLA calls the runtime's Eigen matmul
-    for products with an inner dimension over 128 or both outer ones over 32
-    (as a 3x3x16 filter's is), slower on these sizes and one more runtime
-    file (``dot_lib_f32.cc``, 48 s) to build."""
-    return (
-        ["--xla_backend_extra_options=xla_force_enable_experimental_llvm_ir_gemm"]
-        if rewritten
-        else []
-    )
+_DEPTH_LIMIT = 144
+# The largest product m*k*n measured faster as XLA's own tiled loops than
+# through the runtime's Eigen matmul: the small CNN's 3x3x16 convolution at
+# batch 32 (512 x 144 x 32).
+_OWN_PRODUCT_LIMIT = 512 * 144 * 32
+_OWN_PRODUCTS_FLAG = "--xla_backend_extra_options=xla_force_enable_experimental_llvm_ir_gemm"
 
 
-def conv_as_matmul(
-    graph_def: Any, feeds: Mapping[str, tuple[int, ...]], mode: str
-) -> tuple[Any, list[str]]:
-    """``graph_def`` with its Conv2D nodes as im2col + MatMul (all the ones it
-    can take for ``on``, those ``wins`` picks for ``auto``, none for ``off``);
-    and the names of the nodes rewritten. ``feeds``: fed node -> static shape."""
+@dataclass(frozen=True)
+class Rewrite:
+    """A graph after ``conv_as_matmul``: the nodes rewritten, and tfcompile's
+    flags for it."""
+
+    graph_def: Any
+    rewritten: list[str]
+    xla_flags: list[str]
+
+
+def conv_as_matmul(graph_def: Any, feeds: Mapping[str, tuple[int, ...]], mode: str) -> Rewrite:
+    """``graph_def`` with its Conv2D nodes rewritten (all the ones it can take
+    for ``on``, those ``wins`` picks for ``auto``, none for ``off``).
+    ``feeds``: fed node -> static shape, at the largest batch compiled."""
     if mode not in MODES:
         raise CompileError(f"--conv-as-matmul {mode!r}: choose one of {', '.join(MODES)}")
     if mode == "off" or not any(node.op == "Conv2D" for node in graph_def.node):
-        return graph_def, []
-    chosen = [c for c in conv_shapes(graph_def, feeds) if mode == "on" or wins(c)]
+        return Rewrite(graph_def, [], [])
+    convs, products = _inspect(graph_def, feeds)
+    chosen = [c for c in convs if mode == "on" or wins(c)]
     if not chosen:
-        return graph_def, []
+        return Rewrite(graph_def, [], [])
     out = copy.deepcopy(graph_def)
     by_name = {node.name: node for node in out.node}
     for conv in chosen:
         _rewrite(out, by_name[conv.name], conv)
-    return out, [conv.name for conv in chosen]
+    added = [conv.product for conv in chosen if conv.channels != 1]
+    return Rewrite(out, [conv.name for conv in chosen], _xla_flags(added, products))
+
+
+def _xla_flags(added: list[int], products: list[float]) -> list[str]:
+    """Every matrix product as XLA's own tiled loops, when the rewrite added
+    products and all of the model's are small. Without the flag XLA calls the
+    runtime's Eigen matmul for those with an inner dimension over 128 or both
+    outer ones over 32 (a 3x3x16 filter's): slower at these sizes, and one
+    more runtime file (``dot_lib_f32.cc``, 48 s) to build. The flag holds for
+    the whole model, so a large product elsewhere keeps Eigen for all."""
+    if added and max(added + products) <= _OWN_PRODUCT_LIMIT:
+        return [_OWN_PRODUCTS_FLAG]
+    return []
 
 
 def conv_shapes(graph_def: Any, feeds: Mapping[str, tuple[int, ...]]) -> list[ConvShape]:
     """The Conv2D nodes the rewrite can take, with their static shapes (from
     TensorFlow's shape inference with the fed shapes set)."""
+    return _inspect(graph_def, feeds)[0]
+
+
+def _inspect(
+    graph_def: Any, feeds: Mapping[str, tuple[int, ...]]
+) -> tuple[list[ConvShape], list[float]]:
+    """The convolutions the rewrite can take, and m*k*n of each matrix
+    product already in the graph (infinite where not known)."""
     import tensorflow as tf
 
     graph = tf.Graph()
     with graph.as_default():
         tf.graph_util.import_graph_def(_with_feed_shapes(graph_def, feeds), name="")
-    found = []
+    convs, products = [], []
     for node in graph_def.node:
-        if node.op != "Conv2D":
-            continue
-        op = graph.get_operation_by_name(node.name)
-        conv = _conv_shape(node, op.inputs[0].shape, op.inputs[1].shape)
-        if conv is not None:
-            found.append(conv)
-    return found
+        if node.op == "Conv2D":
+            op = graph.get_operation_by_name(node.name)
+            conv = _conv_shape(node, op.inputs[0].shape, op.inputs[1].shape)
+            if conv is not None:
+                convs.append(conv)
+        elif node.op == "MatMul":
+            products.append(_product(graph.get_operation_by_name(node.name)))
+        elif node.op in ("BatchMatMul", "BatchMatMulV2", "BatchMatMulV3", "Einsum"):
+            products.append(float("inf"))
+    return convs, products
+
+
+def _product(op: Any) -> float:
+    a, b = (tensor.shape.as_list() for tensor in op.inputs[:2])
+    if None in a or None in b:
+        return float("inf")
+    m, k = reversed(a) if op.get_attr("transpose_a") else a
+    n = b[0] if op.get_attr("transpose_b") else b[1]
+    return float(m * k * n)
 
 
 def _with_feed_shapes(graph_def: Any, feeds: Mapping[str, tuple[int, ...]]) -> Any:
@@ -148,10 +199,11 @@ def _conv_shape(node: Any, image: Any, kernel: Any) -> ConvShape | None:
         or None in kernel.as_list()
     ):
         return None
-    _, height, width, channels = image.as_list()
+    batch, height, width, channels = image.as_list()
     kh, kw, _, out_channels = kernel.as_list()
     conv = ConvShape(
         node.name,
+        batch or 1,
         height,
         width,
         channels,
@@ -175,7 +227,7 @@ def _rewrite(graph_def: Any, node: Any, conv: ConvShape) -> None:
         paddings = add.const("paddings", [[0, 0], *pads, [0, 0]])
         image = add.op("Pad", "pad", [image, paddings], T=_dtype(1), Tpaddings=_dtype(3))
     taps = _taps(add, image, conv)
-    depth = conv.kernel[0] * conv.kernel[1] * conv.channels
+    depth = conv.depth
     weights = add.reshape("weights", kernel, [depth, conv.out_channels])
     name, device = node.name, node.device
     node.Clear()
