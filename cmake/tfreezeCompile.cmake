@@ -6,10 +6,11 @@
 #   target_link_libraries(app PRIVATE digits)   # #include "digits.h"
 #
 # Arguments: MODEL (required), BATCH (default 1), NAME (C++ namespace, default
-# the target's name), INPUT_SHAPE NAME=D1,D2,.. (repeatable), NO_VERIFY, and
-# TFREEZE_EXECUTABLE (default: `tfreeze` on the PATH).
+# the target's name), INPUT_SHAPE NAME=D1,D2,.. (repeatable), NO_VERIFY,
+# CONV_AS_MATMUL auto|on|off (default auto), and TFREEZE_EXECUTABLE (default:
+# `tfreeze` on the PATH).
 function(tfreeze_add_compiled_model target)
-  cmake_parse_arguments(PARSE_ARGV 1 ARG "NO_VERIFY" "MODEL;NAME;TFREEZE_EXECUTABLE"
+  cmake_parse_arguments(PARSE_ARGV 1 ARG "NO_VERIFY" "MODEL;NAME;TFREEZE_EXECUTABLE;CONV_AS_MATMUL"
                         "BATCH;INPUT_SHAPE")
   if(NOT ARG_MODEL)
     message(FATAL_ERROR "tfreeze_add_compiled_model(${target}): MODEL model.pb is required")
@@ -34,6 +35,9 @@ function(tfreeze_add_compiled_model target)
   endforeach()
   if(ARG_NO_VERIFY)
     list(APPEND options --no-verify)
+  endif()
+  if(ARG_CONV_AS_MATMUL)
+    list(APPEND options --conv-as-matmul "${ARG_CONV_AS_MATMUL}")
   endif()
   add_custom_command(
     OUTPUT "${library}" "${dir}/include/${ARG_NAME}.h"

@@ -144,8 +144,12 @@ def _inspect(
     import tensorflow as tf
 
     graph = tf.Graph()
-    with graph.as_default():
-        tf.graph_util.import_graph_def(_with_feed_shapes(graph_def, feeds), name="")
+    try:
+        with graph.as_default():
+            tf.graph_util.import_graph_def(_with_feed_shapes(graph_def, feeds), name="")
+    except (ValueError, TypeError, tf.errors.OpError):
+        # No shapes, no rewrite: tfcompile then reports what it makes of the graph.
+        return [], []
     convs, products = [], []
     for node in graph_def.node:
         if node.op == "Conv2D":
