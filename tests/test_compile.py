@@ -189,17 +189,20 @@ def test_a_directory_with_other_files_is_not_replaced(frozen, tmp_path, capsys):
 
 def _conv_model():
     """Every form the rewrite takes: SAME and VALID, stride 2, a non-square
-    filter, 3 and 4 and 5 input channels (im2col + MatMul), one input channel
-    (taps summed) and a 1x1 filter (a MatMul alone)."""
+    filter, 3 to 5 input channels (im2col + MatMul), one input channel (taps
+    summed), a 1x1 filter (a MatMul alone); a 2x2 SAME max-pool (a maximum of
+    slices) and a 3x3 one that auto leaves alone."""
     import keras
 
     keras.utils.set_random_seed(3)
-    image = keras.Input((9, 9, 3), name="image")
+    image = keras.Input((12, 12, 3), name="image")
     x = keras.layers.Conv2D(4, 3, padding="same")(image)
+    x = keras.layers.MaxPooling2D(2, padding="same")(x)
     x = keras.layers.Conv2D(5, 3, strides=2, padding="valid", activation="relu")(x)
     x = keras.layers.Conv2D(3, (2, 3), strides=2, padding="same")(x)
     gray = keras.Input((7, 7, 1), name="gray")
     y = keras.layers.Conv2D(6, 3, strides=2, padding="same", use_bias=False)(gray)
+    y = keras.layers.MaxPooling2D(3, strides=1)(y)
     y = keras.layers.Conv2D(2, 1)(y)
     outputs = {
         "a": keras.layers.Flatten()(x),
@@ -243,15 +246,20 @@ def test_conv_rewrite_matches_tensorflow_at_batch_3(conv_pb, mode):
     graph_def = read_graph_def(conv_pb)
     rng = np.random.default_rng(7)
     feeds = {
-        "image": rng.normal(size=(3, 9, 9, 3)).astype(np.float32),
+        "image": rng.normal(size=(3, 12, 12, 3)).astype(np.float32),
         "gray": rng.normal(size=(3, 7, 7, 1)).astype(np.float32),
     }
     rewrite = conv_as_matmul(graph_def, {k: v.shape for k, v in feeds.items()}, mode)
     rewritten = rewrite.graph_def
-    assert len(rewrite.rewritten) == CONVS  # all are small enough for auto
-    assert rewrite.xla_flags == [_OWN_PRODUCTS_FLAG]  # and so are their products
-    assert not [node.name for node in rewritten.node if node.op == "Conv2D"]
-    assert {"MatMul", "AddN", "StridedSlice", "Pad"} <= {node.op for node in rewritten.node}
+    # All convolutions are small enough for auto, and so are their products;
+    # auto leaves the 3x3 max-pool.
+    assert len(rewrite.rewritten) == CONVS + (2 if mode == "on" else 1)
+    assert rewrite.xla_flags == [_OWN_PRODUCTS_FLAG]
+    left = sorted(node.op for node in rewritten.node if node.op in ("Conv2D", "MaxPool"))
+    assert left == ([] if mode == "on" else ["MaxPool"])
+    assert {"MatMul", "AddN", "StridedSlice", "Pad", "Maximum"} <= {
+        node.op for node in rewritten.node
+    }
     for want, got in zip(_run_graph(graph_def, feeds), _run_graph(rewritten, feeds), strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
 
@@ -261,7 +269,7 @@ def test_conv_rewrite_off_and_bad_mode(conv_pb):
     from tfreeze.graphview.stats import read_graph_def
 
     graph_def = read_graph_def(conv_pb)
-    shapes = {"image": (1, 9, 9, 3), "gray": (1, 7, 7, 1)}
+    shapes = {"image": (1, 12, 12, 3), "gray": (1, 7, 7, 1)}
     assert conv_as_matmul(graph_def, shapes, "off") == Rewrite(graph_def, [], [])
     with pytest.raises(CompileError, match="choose one of auto, on, off"):
         conv_as_matmul(graph_def, shapes, "always")
@@ -304,5 +312,5 @@ def test_compiled_convs_pass_parity_without_xla_convolutions(conv_pb, tmp_path, 
     report = _compile(conv_pb, tmp_path / "convs", runtime_cache, "--batch", "1,3")
     assert report["parity"]["passed"] and report["parity"]["rows"] > 0
     assert report["conv_as_matmul"]["mode"] == "auto"
-    assert len(report["conv_as_matmul"]["rewritten"]) == CONVS
+    assert len(report["conv_as_matmul"]["rewritten"]) == CONVS + 1  # and the 2x2 max-pool
     assert not [f for f in report["runtime_files"] if "convolution_lib" in f or "dot_lib" in f]
