@@ -190,8 +190,8 @@ def test_a_directory_with_other_files_is_not_replaced(frozen, tmp_path, capsys):
 def _conv_model():
     """Every form the rewrite takes: SAME and VALID, stride 2, a non-square
     filter, 3 to 5 input channels (im2col + MatMul), one input channel (taps
-    summed), a 1x1 filter (a MatMul alone); a 2x2 SAME max-pool (a maximum of
-    slices) and a 3x3 one that auto leaves alone."""
+    summed), a 1x1 filter (a MatMul alone); 2x2 SAME and 3x3 VALID max-pools
+    (a maximum of slices, with "on" only)."""
     import keras
 
     keras.utils.set_random_seed(3)
@@ -252,14 +252,14 @@ def test_conv_rewrite_matches_tensorflow_at_batch_3(conv_pb, mode):
     rewrite = conv_as_matmul(graph_def, {k: v.shape for k, v in feeds.items()}, mode)
     rewritten = rewrite.graph_def
     # All convolutions are small enough for auto, and so are their products;
-    # auto leaves the 3x3 max-pool.
-    assert len(rewrite.rewritten) == CONVS + (2 if mode == "on" else 1)
+    # auto leaves the max-pools.
+    assert len(rewrite.rewritten) == CONVS + (2 if mode == "on" else 0)
     assert rewrite.xla_flags == [_OWN_PRODUCTS_FLAG]
     left = sorted(node.op for node in rewritten.node if node.op in ("Conv2D", "MaxPool"))
-    assert left == ([] if mode == "on" else ["MaxPool"])
-    assert {"MatMul", "AddN", "StridedSlice", "Pad", "Maximum"} <= {
-        node.op for node in rewritten.node
-    }
+    assert left == ([] if mode == "on" else ["MaxPool", "MaxPool"])
+    ops = {node.op for node in rewritten.node}
+    assert {"MatMul", "AddN", "StridedSlice", "Pad"} <= ops
+    assert ("Maximum" in ops) is (mode == "on")
     for want, got in zip(_run_graph(graph_def, feeds), _run_graph(rewritten, feeds), strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
 
@@ -312,5 +312,5 @@ def test_compiled_convs_pass_parity_without_xla_convolutions(conv_pb, tmp_path, 
     report = _compile(conv_pb, tmp_path / "convs", runtime_cache, "--batch", "1,3")
     assert report["parity"]["passed"] and report["parity"]["rows"] > 0
     assert report["conv_as_matmul"]["mode"] == "auto"
-    assert len(report["conv_as_matmul"]["rewritten"]) == CONVS + 1  # and the 2x2 max-pool
+    assert len(report["conv_as_matmul"]["rewritten"]) == CONVS
     assert not [f for f in report["runtime_files"] if "convolution_lib" in f or "dot_lib" in f]
