@@ -6,15 +6,15 @@
 #   target_link_libraries(app PRIVATE digits)   # #include "digits.h"
 #
 # Arguments: MODEL (required), BATCH (default 1), NAME (C++ namespace, default
-# the target's name), INPUT_SHAPE NAME=D1,D2,.. (repeatable), NO_VERIFY, and
-# TFREEZE_EXECUTABLE (default: the `tfreeze` beside Python_EXECUTABLE, else on
-# the PATH).
+# the target's name), INPUT_SHAPE NAME=D1,D2,.. (repeatable), NO_VERIFY,
+# CONV_AS_MATMUL auto|on|off (default auto), and TFREEZE_EXECUTABLE (default:
+# the `tfreeze` beside Python_EXECUTABLE, else on the PATH).
 #
 # Misuse stops at configure time with one message naming the argument, rather
 # than at build time inside `tfreeze compile` or Ninja.
 function(tfreeze_add_compiled_model target)
   set(usage "tfreeze_add_compiled_model(${target})")
-  set(single MODEL NAME TFREEZE_EXECUTABLE)
+  set(single MODEL NAME CONV_AS_MATMUL TFREEZE_EXECUTABLE)
   set(multi BATCH INPUT_SHAPE)
   # Arguments not given stay undefined: a test on their value would take BATCH 0
   # or NAME N for "not given" (both are false in CMake).
@@ -23,7 +23,7 @@ function(tfreeze_add_compiled_model target)
     list(JOIN ARG_UNPARSED_ARGUMENTS " " unknown)
     message(FATAL_ERROR "${usage}: unknown argument(s) \"${unknown}\"; the arguments are: "
                         "MODEL file.pb, BATCH sizes.., NAME, INPUT_SHAPE NAME=D1,D2,.., "
-                        "NO_VERIFY, TFREEZE_EXECUTABLE")
+                        "NO_VERIFY, CONV_AS_MATMUL auto|on|off, TFREEZE_EXECUTABLE")
   endif()
   if(ARG_KEYWORDS_MISSING_VALUES)
     list(JOIN ARG_KEYWORDS_MISSING_VALUES ", " keywords)
@@ -48,6 +48,10 @@ function(tfreeze_add_compiled_model target)
     message(FATAL_ERROR "${usage}: \"${ARG_NAME}\" is not a C++ identifier; it names the "
                         "namespace and the header: pass NAME with letters, digits and _")
   endif()
+  if(DEFINED ARG_CONV_AS_MATMUL AND NOT ARG_CONV_AS_MATMUL MATCHES "^(auto|on|off)$")
+    message(FATAL_ERROR "${usage}: CONV_AS_MATMUL takes auto, on or off; got "
+                        "\"${ARG_CONV_AS_MATMUL}\"")
+  endif()
   if(NOT DEFINED ARG_BATCH)
     set(ARG_BATCH 1)
   endif()
@@ -69,6 +73,9 @@ function(tfreeze_add_compiled_model target)
   endforeach()
   if(ARG_NO_VERIFY)
     list(APPEND options --no-verify)
+  endif()
+  if(DEFINED ARG_CONV_AS_MATMUL)
+    list(APPEND options --conv-as-matmul "${ARG_CONV_AS_MATMUL}")
   endif()
   add_custom_command(
     OUTPUT "${library}" "${dir}/include/${ARG_NAME}.h"

@@ -1,14 +1,16 @@
 """tfreeze compile: the MLP compiled by XLA at batch sizes 1 and 2, checked
 against its Keras model, used through the generated C++ API from a CMake
-project, and timed; what XLA cannot compile is refused in one line. The
-installed CMake package's tfreeze_add_compiled_model compiles it at build time.
+project, and timed; what XLA cannot compile is refused in one line. A small
+model of convolutions, rewritten as matrix products (--conv-as-matmul), is
+checked against TensorFlow and compiled. The installed CMake package's
+tfreeze_add_compiled_model compiles the MLP at build time.
 
-Cost: two compiles (the first builds the runtime's 4 core files into a cache
-under pytest's tmp: ~35 s of CPU, built two at a time; set
-TFREEZE_XLA_RUNTIME_CACHE to keep a warm one between runs; the second, from
-CMake, reuses it: 20-35 s), two small CMake projects (~3 s each) and eight
-failing configures (~3 s). The CMake function's tests need the installed C++
-package (conftest's cpp_prefix, shared with test_cpp_package.py).
+Cost: three compiles sharing one runtime cache (the runtime's 4 core files
+into a cache under pytest's tmp: ~35 s of CPU, built two at a time; set
+TFREEZE_XLA_RUNTIME_CACHE to keep a warm one between runs; then ~15-25 s per
+compile; the CMake one 20-35 s), two small CMake projects (~3-8 s each) and
+eight failing configures (~3 s). The CMake function's tests need the installed
+C++ package (conftest's cpp_prefix, shared with test_cpp_package.py).
 """
 
 from __future__ import annotations
@@ -70,19 +72,18 @@ def runtime_cache(tmp_path_factory) -> dict[str, str]:
     return {**os.environ, "TFREEZE_XLA_RUNTIME_CACHE": str(cache)}
 
 
+def _compile(pb: Path, out: Path, env: dict[str, str], *extra: str) -> dict:
+    command = [sys.executable, "-m", "tfreeze", "compile", str(pb), "-o", str(out), *extra]
+    result = subprocess.run([*command, "--json"], capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
 @pytest.fixture(scope="module")
 def compiled(frozen, tmp_path_factory, runtime_cache):
     """(directory, report): the MLP compiled at batch 1 and 2."""
     out = tmp_path_factory.mktemp("compiled") / "mlp"
-    command = [sys.executable, "-m", "tfreeze", "compile", str(frozen("mlp").path)]
-    result = subprocess.run(
-        [*command, "-o", str(out), "--batch", "1,2", "--json"],
-        capture_output=True,
-        text=True,
-        env=runtime_cache,
-    )
-    assert result.returncode == 0, result.stderr
-    return out, json.loads(result.stdout)
+    return out, _compile(frozen("mlp").path, out, runtime_cache, "--batch", "1,2")
 
 
 def test_parity_with_the_stored_vectors_at_both_batch_sizes(compiled):
@@ -212,7 +213,7 @@ def test_cmake_function_compiles_the_pb_at_build_time(cpp_prefix, frozen, runtim
 def test_cmake_function_misuse_is_a_configure_error_naming_the_argument(
     cpp_prefix, frozen, tmp_path
 ):
-    """Cost: eight configures of one project, under 1 s each (the compiler is detected once)."""
+    """Cost: nine configures of one project, under 1 s each (the compiler is detected once)."""
     shutil.copy(frozen("mlp").path, tmp_path / "mlp.pb")
     bad_batch = "BATCH takes batch sizes, positive integers such as BATCH 1 8; got"
     misuses = {
@@ -224,6 +225,7 @@ def test_cmake_function_misuse_is_a_configure_error_naming_the_argument(
         "scorer MODEL .": f'MODEL "{tmp_path}" is a directory; MODEL takes a frozen .pb',
         "scorer MODEL mlp.pb BATCHES 1 8": 'unknown argument(s) "BATCHES 1 8"; the arguments are:',
         "my-model MODEL mlp.pb": '"my-model" is not a C++ identifier',
+        "scorer MODEL mlp.pb CONV_AS_MATMUL yes": 'CONV_AS_MATMUL takes auto, on or off; got "yes"',
     }
     for call, expected in misuses.items():
         (tmp_path / "CMakeLists.txt").write_text(FUNCTION_USER_CMAKE.replace(FUNCTION_CALL, call))
@@ -294,3 +296,135 @@ def test_a_directory_with_other_files_is_not_replaced(frozen, tmp_path, capsys):
     assert main(["compile", str(frozen("mlp").path), "-o", str(tmp_path)]) == 2
     assert "not an earlier `tfreeze compile` output" in capsys.readouterr().err
     assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+# --- Convolutions as matrix products (tfreeze.compile.im2col) ---------------
+
+
+def _conv_model():
+    """Every form the rewrite takes: SAME and VALID, stride 2, a non-square
+    filter, 3 to 5 input channels (im2col + MatMul), one input channel (taps
+    summed), a 1x1 filter (a MatMul alone); 2x2 SAME and 3x3 VALID max-pools
+    (a maximum of slices, with "on" only)."""
+    import keras
+
+    keras.utils.set_random_seed(3)
+    image = keras.Input((12, 12, 3), name="image")
+    x = keras.layers.Conv2D(4, 3, padding="same")(image)
+    x = keras.layers.MaxPooling2D(2, padding="same")(x)
+    x = keras.layers.Conv2D(5, 3, strides=2, padding="valid", activation="relu")(x)
+    x = keras.layers.Conv2D(3, (2, 3), strides=2, padding="same")(x)
+    gray = keras.Input((7, 7, 1), name="gray")
+    y = keras.layers.Conv2D(6, 3, strides=2, padding="same", use_bias=False)(gray)
+    y = keras.layers.MaxPooling2D(3, strides=1)(y)
+    y = keras.layers.Conv2D(2, 1)(y)
+    outputs = {
+        "a": keras.layers.Flatten()(x),
+        "b": keras.layers.Flatten()(y),
+    }
+    return keras.Model({"image": image, "gray": gray}, outputs, name="convs")
+
+
+CONVS = 5  # Conv2D layers in _conv_model
+_OWN_PRODUCTS_FLAG = "--xla_backend_extra_options=xla_force_enable_experimental_llvm_ir_gemm"
+
+
+@pytest.fixture(scope="module")
+def conv_pb(tmp_path_factory) -> Path:
+    """The model above frozen (with its stored test vectors). ~3 s."""
+    import tfreeze
+
+    path = tmp_path_factory.mktemp("convs") / "convs.pb"
+    tfreeze.freeze(_conv_model(), path)
+    return path
+
+
+def _run_graph(graph_def, feeds: dict) -> list:
+    import tensorflow as tf
+
+    signature = Signature.from_graph_def(graph_def)
+    inputs = {entry.name: entry.tensor for entry in signature.inputs}
+    with tf.Graph().as_default() as graph:
+        tf.graph_util.import_graph_def(graph_def, name="")
+        with tf.compat.v1.Session(graph=graph) as session:
+            fetches = [entry.tensor for entry in signature.outputs]
+            return session.run(fetches, {inputs[k]: v for k, v in feeds.items()})
+
+
+@pytest.mark.parametrize("mode", ["auto", "on"])
+def test_conv_rewrite_matches_tensorflow_at_batch_3(conv_pb, mode):
+    """The rewritten graph, run by TensorFlow, against the original (~2 s)."""
+    from tfreeze.compile.im2col import conv_as_matmul
+    from tfreeze.graphview.stats import read_graph_def
+
+    graph_def = read_graph_def(conv_pb)
+    rng = np.random.default_rng(7)
+    feeds = {
+        "image": rng.normal(size=(3, 12, 12, 3)).astype(np.float32),
+        "gray": rng.normal(size=(3, 7, 7, 1)).astype(np.float32),
+    }
+    rewrite = conv_as_matmul(graph_def, {k: v.shape for k, v in feeds.items()}, mode)
+    rewritten = rewrite.graph_def
+    # All convolutions are small enough for auto, and so are their products;
+    # auto leaves the max-pools.
+    assert len(rewrite.rewritten) == CONVS + (2 if mode == "on" else 0)
+    assert rewrite.xla_flags == [_OWN_PRODUCTS_FLAG]
+    left = sorted(node.op for node in rewritten.node if node.op in ("Conv2D", "MaxPool"))
+    assert left == ([] if mode == "on" else ["MaxPool", "MaxPool"])
+    ops = {node.op for node in rewritten.node}
+    assert {"MatMul", "AddN", "StridedSlice", "Pad"} <= ops
+    assert ("Maximum" in ops) is (mode == "on")
+    for want, got in zip(_run_graph(graph_def, feeds), _run_graph(rewritten, feeds), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+
+
+def test_conv_rewrite_off_and_bad_mode(conv_pb):
+    from tfreeze.compile.im2col import Rewrite, conv_as_matmul
+    from tfreeze.graphview.stats import read_graph_def
+
+    graph_def = read_graph_def(conv_pb)
+    shapes = {"image": (1, 12, 12, 3), "gray": (1, 7, 7, 1)}
+    assert conv_as_matmul(graph_def, shapes, "off") == Rewrite(graph_def, [], [])
+    with pytest.raises(CompileError, match="choose one of auto, on, off"):
+        conv_as_matmul(graph_def, shapes, "always")
+
+
+def test_auto_rule_takes_shallow_filters_and_one_channel():
+    from tfreeze.compile.im2col import ConvShape, wins
+
+    def conv(channels: int, size: int = 32) -> ConvShape:
+        return ConvShape("c", 1, size, size, channels, (3, 3), 64, (1, 1), True)
+
+    assert wins(conv(1, 112)) and wins(conv(3)) and wins(conv(16))
+    assert not wins(conv(32)) and not wins(conv(64, 56))
+
+
+@pytest.mark.parametrize(("mode", "rewritten"), [("off", False), ("on", True)])
+def test_compile_passes_the_switch_through(conv_pb, tmp_path, monkeypatch, mode, rewritten):
+    """What tfcompile gets: the file itself with off, the rewritten graph and
+    the flag for XLA's own matrix products with on (nothing compiled: ~1 s)."""
+    from tfreeze.compile import build, compile_model
+
+    seen = {}
+
+    def fake_build(graph, out, name, variants, xla_flags=()):
+        seen.update(graph=graph, flags=list(xla_flags))
+        raise CompileError("stop here")
+
+    monkeypatch.setattr(build, "build_directory", fake_build)
+    with pytest.raises(CompileError, match="stop here"):
+        compile_model(conv_pb, tmp_path / "out", conv_as_matmul=mode)
+    assert (seen["graph"] == conv_pb.resolve()) is not rewritten
+    assert any("llvm_ir_gemm" in flag for flag in seen["flags"]) is rewritten
+    assert not (tmp_path / "out").exists()
+
+
+def test_compiled_convs_pass_parity_without_xla_convolutions(conv_pb, tmp_path, runtime_cache):
+    """Compiled at batch 1 and 3 with the default (auto): the stored vectors
+    match, and the runtime needs neither Eigen's convolution nor its matmul
+    (~20 s with the MLP's runtime files cached)."""
+    report = _compile(conv_pb, tmp_path / "convs", runtime_cache, "--batch", "1,3")
+    assert report["parity"]["passed"] and report["parity"]["rows"] > 0
+    assert report["conv_as_matmul"]["mode"] == "auto"
+    assert len(report["conv_as_matmul"]["rewritten"]) == CONVS
+    assert not [f for f in report["runtime_files"] if "convolution_lib" in f or "dot_lib" in f]

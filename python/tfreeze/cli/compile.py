@@ -39,6 +39,14 @@ def add_parser(commands: Any) -> None:
         action="store_true",
         help="skip the parity check against the file's stored test vectors",
     )
+    p.add_argument(
+        "--conv-as-matmul",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="write 2-D convolutions as image patches times a matrix before compiling "
+        "(auto: one input channel or filters up to 3x3x16, measured faster; on: all, and "
+        "max-pools as slices; off: XLA's convolution; default auto; see docs/compile.md)",
+    )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(handler=run)
 
@@ -53,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
         name=args.name,
         input_shapes=args.input_shape,
         verify=not args.no_verify,
+        conv_as_matmul=args.conv_as_matmul,
     )
     if args.json:
         print_json(report)
@@ -70,6 +79,7 @@ def _summary(report: dict[str, Any]) -> str:
         f"  library    {directory}/{report['library']}  (C++ API: {directory}/include/{name}.h)",
         f"  runtime    {len(report['runtime_files'])} files from {report['runtime_cache']}"
         + (f", {len(built)} built now ({sum(built.values()):.0f} s)" if built else ", all cached"),
+        _conv_line(report["conv_as_matmul"]),
         f"  CMake      add_subdirectory({directory}) -> target {name}::{name}",
         f"  benchmark  {directory}/bin/{name}-bench --json",
     ]
@@ -84,3 +94,13 @@ def _summary(report: dict[str, Any]) -> str:
             f"{parity['max_abs']:.2g} (tolerance rtol {parity['rtol']}, atol {parity['atol']})"
         )
     return "\n".join(lines)
+
+
+def _conv_line(conv: dict[str, Any]) -> str:
+    count = len(conv["rewritten"])
+    if count:
+        return (
+            f"  convs      {count} ops rewritten without XLA's convolution "
+            f"(--conv-as-matmul {conv['mode']})"
+        )
+    return f"  convs      none rewritten (--conv-as-matmul {conv['mode']})"

@@ -17,6 +17,7 @@ from typing import Any
 
 from tfreeze.compile.config import parse_input_shapes, refuse_uncompilable, static_io
 from tfreeze.compile.generate import Variant, check_name
+from tfreeze.compile.im2col import conv_as_matmul as rewrite_convs
 from tfreeze.errors import CompileError
 
 __all__ = ["MARKER", "compile_model"]
@@ -34,9 +35,11 @@ def compile_model(
     name: str | None = None,
     input_shapes: Sequence[str] = (),
     verify: bool = True,
+    conv_as_matmul: str = "auto",
 ) -> dict[str, Any]:
     """Compiles ``model`` into ``directory`` (replacing an earlier compile
-    there); returns a report: what was built, timings, parity."""
+    there); returns a report: what was built, timings, parity.
+    ``conv_as_matmul``: "auto", "on" or "off" (``tfreeze.compile.im2col``)."""
     import json
 
     model, out = Path(model), Path(directory)
@@ -47,16 +50,29 @@ def compile_model(
     variants = [Variant(b, *static_io(signature, b, shapes)) for b in dict.fromkeys(batches)]
     refuse_uncompilable(graph_def, variants[0].inputs, variants[0].outputs)
     start = time.perf_counter()
+    largest = max(variants, key=lambda v: v.batch)
+    rewrite = rewrite_convs(graph_def, {io.node: io.shape for io in largest.inputs}, conv_as_matmul)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=".tfreeze-compile-"))
     try:
         from tfreeze.compile.build import build_directory
 
+        graph = model.resolve()
+        if rewrite.rewritten:
+            # tfcompile reads a file: the rewritten graph stays in src/ for reference.
+            (staging / "src").mkdir()
+            graph = staging / "src" / f"{name}.rewritten.pb"
+            graph.write_bytes(rewrite.graph_def.SerializeToString())
         report = {
             "model": str(model),
             "name": name,
             "batches": [v.batch for v in variants],
-            **build_directory(model.resolve(), staging, name, variants),
+            "conv_as_matmul": {
+                "mode": conv_as_matmul,
+                "rewritten": rewrite.rewritten,
+                "xla_flags": rewrite.xla_flags,
+            },
+            **build_directory(graph, staging, name, variants, xla_flags=rewrite.xla_flags),
         }
         report["compile_s"] = round(time.perf_counter() - start, 2)
         report["parity"] = (

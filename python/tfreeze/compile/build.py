@@ -27,15 +27,20 @@ _CPP = Path(__file__).parent / "cpp"  # tfreeze/errors.h and errors.cc, installe
 
 
 def build_directory(
-    model: Path, out: Path, name: str, variants: list[generate.Variant]
+    model: Path,
+    out: Path,
+    name: str,
+    variants: list[generate.Variant],
+    xla_flags: list[str] = (),  # type: ignore[assignment]
 ) -> dict[str, object]:
-    """Fills ``out`` (an empty directory); returns what was built and how long
-    the runtime files that were missing from the cache took."""
+    """Fills ``out`` (an empty directory, or one holding src/); returns what
+    was built and how long the runtime files that were missing from the cache
+    took. ``xla_flags`` go to tfcompile before the user's own XLA_FLAGS."""
     tools = runtime.toolchain()
     for sub in ("include/tfreeze", "src", "lib", "bin"):
         (out / sub).mkdir(parents=True, exist_ok=True)
     src = out / "src"
-    model_objects = _tfcompile(model, src, name, variants, tools)
+    model_objects = _tfcompile(model, src, name, variants, tools, list(xla_flags))
     _write_api(out, name, model.name, variants)
     api = [_compile(tools, src / f"{name}.cc", out), _compile(tools, src / "errors.cc", out)]
     runtime_objects, built = runtime.objects_for(tools, [*api, *model_objects])
@@ -57,7 +62,12 @@ def build_directory(
 
 
 def _tfcompile(
-    model: Path, src: Path, name: str, variants: list[generate.Variant], tools: runtime.Toolchain
+    model: Path,
+    src: Path,
+    name: str,
+    variants: list[generate.Variant],
+    tools: runtime.Toolchain,
+    xla_flags: list[str],
 ) -> list[Path]:
     jobs = []
     for variant in variants:
@@ -67,7 +77,7 @@ def _tfcompile(
         jobs.append((config, src / stem, f"tfreeze_compiled::{stem}"))
     # The generated code uses the vector extensions the runtime is built with.
     features = ",".join("+" + flag.removeprefix("-m") for flag in tools.vector_flags)
-    run_tfcompile(model, jobs, features)
+    run_tfcompile(model, jobs, features, xla_flags)
     return [
         src / f"{stem.name}{suffix}"
         for _, stem, _ in jobs

@@ -20,9 +20,12 @@ __all__ = ["run_tfcompile"]
 _UNSUPPORTED = re.compile(r"(\w+) \(No registered '\w+' OpKernel .*?\{\{node ([^}]+)\}\}")
 
 
-def run_tfcompile(graph: Path, jobs: list[tuple[Path, Path, str]], target_features: str) -> None:
+def run_tfcompile(
+    graph: Path, jobs: list[tuple[Path, Path, str]], target_features: str, xla_flags: list[str]
+) -> None:
     """For each (config, prefix, C++ class): writes ``prefix``.h, .o,
-    _metadata.o and _constants.o."""
+    _metadata.o and _constants.o. ``xla_flags`` come before the user's
+    own XLA_FLAGS (which win)."""
     requests = [
         {
             "graph": str(graph),
@@ -36,11 +39,13 @@ def run_tfcompile(graph: Path, jobs: list[tuple[Path, Path, str]], target_featur
     ]
     request_path = jobs[0][1].with_name("tfcompile-requests.json")
     request_path.write_text(json.dumps(requests))
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2")}
+    env["XLA_FLAGS"] = " ".join([*xla_flags, os.environ.get("XLA_FLAGS", "")]).strip()
     result = subprocess.run(
         [sys.executable, "-m", "tfreeze.compile.tfcompile_child", str(request_path)],
         capture_output=True,
         text=True,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2")},
+        env=env,
     )
     request_path.unlink()
     if result.returncode != 0:
