@@ -99,7 +99,9 @@ def tune(
     for options, environment in (
         ({"executor": other}, {}),
         ({}, {_ONEDNN: "0"}),
-        ({"xla": True}, {}),
+        # XLA's clusters need TensorFlow's executor: "auto" keeps it with xla on,
+        # where a single_threaded kept from the step before would refuse to load.
+        ({"xla": True, "executor": "auto"}, {}),
         ({"graph_optimizations": False}, {}),
     ):
         trial = attempt({**best.options, **options}, {**best.environment, **environment})
