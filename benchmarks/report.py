@@ -6,6 +6,7 @@ from __future__ import annotations
 SMALL_MODELS = ("mlp", "small_cnn")
 LATENCY_COLUMNS = (
     ("default", "tfreeze default"),
+    ("tf_executor", "TF executor"),
     ("single_threaded", "single-threaded executor"),
     ("caller_thread", "caller thread"),
     ("single_threaded+caller", "both"),

@@ -21,10 +21,13 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 # name -> tfreeze.Model options besides the thread counts
+# ("default": tfreeze's defaults, whose executor "auto" picks per graph; the
+# others name their executor, so each column is one executor on every model.)
 TFREEZE_VARIANTS = {
     "default": {},
+    "tf_executor": {"executor": "default"},
     "single_threaded": {"executor": "single_threaded"},
-    "caller_thread": {"caller_thread": True},
+    "caller_thread": {"executor": "default", "caller_thread": True},
     "single_threaded+caller": {"executor": "single_threaded", "caller_thread": True},
 }
 
