@@ -280,6 +280,7 @@ def test_open_dimension_names_the_input_and_the_flag():
     ("extra", "expected"),
     [
         (["--name", "9lives"], "not a C++ identifier"),
+        (["--name", "sleep"], "is also a C library function"),  # clashed in unistd.h
         (["--input-shape", "features=1,x"], "is not NAME=D1,D2"),
     ],
 )

@@ -33,7 +33,29 @@ def check_name(name: str) -> str:
         raise CompileError(
             f"--name {name!r} is not a C++ identifier (letters, digits and _, not first a digit)"
         )
+    if name == "main":
+        raise CompileError("--name 'main' would clash with the main() of the generated tools")
+    if _is_c_library_symbol(name):
+        # The name becomes a namespace at global scope, where the system
+        # headers the generated code includes declare the C library's functions
+        # (seen: `sleep`, from unistd.h): the two clash at compile time.
+        raise CompileError(
+            f"--name {name!r} is also a C library function, which the generated code's "
+            f"headers declare at global scope; pick another name, e.g. {name}_model"
+        )
     return name
+
+
+def _is_c_library_symbol(name: str) -> bool:
+    """A function or variable the C and math libraries export, as seen from
+    this process: a superset of what the system headers declare."""
+    import ctypes
+
+    try:
+        ctypes.CDLL(None)[name]
+    except AttributeError:
+        return False
+    return True
 
 
 def variant_class(name: str, batch: int) -> str:
