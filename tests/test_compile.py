@@ -429,3 +429,20 @@ def test_compiled_convs_pass_parity_without_xla_convolutions(conv_pb, tmp_path, 
     assert report["conv_as_matmul"]["mode"] == "auto"
     assert len(report["conv_as_matmul"]["rewritten"]) == CONVS
     assert not [f for f in report["runtime_files"] if "convolution_lib" in f or "dot_lib" in f]
+
+
+def test_depthwise_convolutions_are_named_as_slow_up_front():
+    """XLA's grouped convolution made a real mini-Xception (fer's emotion model)
+    20-40x slower compiled than on the TF runtime: the compile says so in its
+    report. Instant: nothing is compiled."""
+    import tensorflow as tf
+
+    from tfreeze.compile import slow_op_notes
+
+    graph = tf.Graph()
+    with graph.as_default():
+        x = tf.compat.v1.placeholder(tf.float32, [1, 8, 8, 3], name="x")
+        tf.nn.depthwise_conv2d(x, tf.ones([3, 3, 3, 1]), [1, 1, 1, 1], "SAME", name="y")
+    notes = slow_op_notes(graph.as_graph_def())
+    assert len(notes) == 1 and notes[0].startswith("1 depthwise convolution(s) go through")
+    assert slow_op_notes(tf.Graph().as_graph_def()) == []

@@ -83,6 +83,7 @@ def _summary(report: dict[str, Any]) -> str:
         f"  CMake      add_subdirectory({directory}) -> target {name}::{name}",
         f"  benchmark  {directory}/bin/{name}-bench --json",
     ]
+    lines += [f"  note       {note}" for note in report.get("notes", [])]
     parity = report["parity"]
     if parity is None:
         lines.append(

@@ -20,7 +20,7 @@ from tfreeze.compile.generate import Variant, check_name
 from tfreeze.compile.im2col import conv_as_matmul as rewrite_convs
 from tfreeze.errors import CompileError
 
-__all__ = ["MARKER", "compile_model"]
+__all__ = ["MARKER", "compile_model", "slow_op_notes"]
 
 # Written last into every compiled directory: `compile` replaces only
 # directories that carry it (or empty ones), never a user's other files.
@@ -73,6 +73,7 @@ def compile_model(
                 "xla_flags": rewrite.xla_flags,
             },
             **build_directory(graph, staging, name, variants, xla_flags=rewrite.xla_flags),
+            "notes": slow_op_notes(graph_def),
         }
         report["compile_s"] = round(time.perf_counter() - start, 2)
         report["parity"] = (
@@ -83,6 +84,22 @@ def compile_model(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return {**report, "directory": str(out)}
+
+
+def slow_op_notes(graph_def: Any) -> list[str]:
+    """What the compiled code will likely run slower than TensorFlow: said up
+    front, since the parity check passes either way."""
+    depthwise = sum(node.op == "DepthwiseConv2dNative" for node in graph_def.node)
+    if not depthwise:
+        return []
+    # Seen on fer's emotion model (a mini-Xception, 8 depthwise convolutions):
+    # perf put ~90% of a run in Eigen's grouped convolution.
+    return [
+        f"{depthwise} depthwise convolution(s) go through XLA's grouped convolution, which is "
+        "slow on the CPU (a real mini-Xception: 18-33 ms compiled against 0.8 ms on the "
+        "TF runtime); compare `tfreeze bench DIR` with `tfreeze bench MODEL.pb` before "
+        "choosing"
+    ]
 
 
 def _default_name(model: Path) -> str:
