@@ -7,6 +7,9 @@
 #include <string>
 #include <string_view>
 
+#include <tensorflow/c/c_api.h>
+
+#include "saved_model_checks.h"
 #include "tfreeze/options.h"
 
 namespace tfreeze::internal {
@@ -14,11 +17,18 @@ namespace tfreeze::internal {
 // Throws UnsafeOpError naming every node whose op is denied and not allowed by
 // `options`, and LoadError for a Const whose value's dtype is not its dtype
 // attribute or a Const shape argument whose element count overflows int64.
-// `restores_variables`: a SavedModel's own checkpoint ops are how it loads its
-// variables, so they are allowed. Returns "" when the bytes were checked, else
-// why they could not be read (the caller decides: TensorFlow may reject them too).
+// LoadError too for a NodeDef or FunctionDef that gives a field twice
+// (TensorFlow would read the last copy, these checks one). `roots`: a
+// SavedModel's, whose restore may run the checkpoint ops it needs
+// (saved_model_checks.h). Returns "" when the bytes were checked, else why they
+// could not be read (the caller decides: TensorFlow may reject them too).
 std::string CheckGraphDef(std::string_view graph_def, const Options& options,
-                          const std::string& origin, bool restores_variables = false);
+                          const std::string& origin, const LoaderRoots* roots = nullptr);
+
+// Throws LoadError naming the first node whose output shape, as TensorFlow
+// inferred it while importing (constants followed through any op), holds more
+// elements than int64 counts: Grappler's constant folding would abort on it.
+void CheckInferredShapes(TF_Graph* graph, const std::string& origin);
 
 // The same checks on each MetaGraph of `directory`/saved_model.pb, before
 // TensorFlow loads it (loading runs restore and init ops). Throws LoadError

@@ -1,6 +1,10 @@
 #include "graph_scan.h"
 
+#include <algorithm>
+#include <array>
 #include <cstring>
+#include <initializer_list>
+#include <string>
 #include <stdexcept>
 
 #include "proto_reader.h"
@@ -15,36 +19,211 @@ constexpr int kGraphLibraryField = 2;
 constexpr int kLibraryFunctionField = 1;
 constexpr int kFunctionSignatureField = 1;
 constexpr int kFunctionNodeDefField = 3;
+constexpr int kFunctionRetField = 4;
+constexpr int kFunctionAttrField = 5;
+constexpr int kFunctionControlRetField = 6;
 constexpr int kOpDefNameField = 1;
 constexpr int kNodeNameField = 1;
 constexpr int kNodeOpField = 2;
 constexpr int kNodeInputField = 3;
+constexpr int kNodeDeviceField = 4;
 constexpr int kNodeAttrField = 5;
+constexpr int kNodeDebugInfoField = 6;
+constexpr int kNodeTypeField = 7;
 constexpr int kMapKeyField = 1;
 constexpr int kMapValueField = 2;
+constexpr int kAttrListField = 1;  // AttrValue's oneof: fields 1 to 10
 constexpr int kAttrStringField = 2;
 constexpr int kAttrTypeField = 6;
+constexpr int kAttrShapeField = 7;
 constexpr int kAttrTensorField = 8;
+constexpr int kAttrFuncField = 10;
+constexpr int kListShapeField = 7;
+constexpr int kListTensorField = 8;
+constexpr int kListFuncField = 9;
+constexpr int kNameAttrListNameField = 1;
 constexpr int kTensorDtypeField = 1;
 constexpr int kTensorShapeField = 2;
+constexpr int kTensorVersionField = 3;
 constexpr int kTensorContentField = 4;
 constexpr int kTensorIntValField = 7;
 constexpr int kTensorInt64ValField = 10;
 constexpr int kShapeDimField = 2;
+constexpr int kShapeUnknownRankField = 3;
 constexpr int kDimSizeField = 1;
+constexpr int kDimNameField = 2;
 constexpr int kDtInt32 = 3;
 constexpr int kDtInt64 = 9;
 
-ScannedNode ReadNode(std::string_view node_def, std::string_view function) {
+// Protobuf reads a singular field given twice as its last value (a message:
+// both merged), a oneof as its last member and a map key as its last entry;
+// tfreeze's checks read one value. A serializer never writes a field twice,
+// so a NodeDef that does is refused before anything reads it
+// (docs/reliability.md, "Parsed as TensorFlow parses").
+[[noreturn]] void RefuseDuplicate(std::string_view what) {
+  throw DuplicateFieldError(std::string(what) + " appears twice in one message (TensorFlow "
+                            "would read the last, tfreeze's checks the first)");
+}
+
+// The singular fields of one message, by number and name: a second sighting
+// of any of them is refused.
+class SingularFields {
+ public:
+  struct Named {
+    int field;
+    const char* name;
+  };
+  explicit SingularFields(std::initializer_list<Named> fields) {
+    for (const Named& named : fields) fields_[count_++] = named;
+  }
+  void See(int field) {
+    for (std::size_t i = 0; i < count_; ++i) {
+      if (fields_[i].field != field) continue;
+      if ((seen_ & (1U << i)) != 0) RefuseDuplicate(fields_[i].name);
+      seen_ |= 1U << i;
+    }
+  }
+
+ private:
+  std::array<Named, 8> fields_{};
+  std::size_t count_ = 0;
+  unsigned seen_ = 0;
+};
+
+void CheckShapeProto(std::string_view shape) {
+  SingularFields fields({{kShapeUnknownRankField, "a shape's unknown_rank"}});
+  for (ProtoReader reader(shape); reader.Next();) {
+    fields.See(reader.field());
+    if (reader.field() != kShapeDimField || reader.wire_type() != 2) continue;
+    SingularFields dim_fields({{kDimSizeField, "a dimension's size"}, {kDimNameField, "a dimension's name"}});
+    for (ProtoReader dim(reader.Bytes()); dim.Next();) dim_fields.See(dim.field());
+  }
+}
+
+void CheckTensorProto(std::string_view tensor) {
+  SingularFields fields({{kTensorDtypeField, "a tensor's dtype"},
+                         {kTensorShapeField, "a tensor's shape"},
+                         {kTensorVersionField, "a tensor's version_number"},
+                         {kTensorContentField, "a tensor's tensor_content"}});
+  for (ProtoReader reader(tensor); reader.Next();) {
+    fields.See(reader.field());
+    if (reader.field() == kTensorShapeField && reader.wire_type() == 2) {
+      CheckShapeProto(reader.Bytes());
+    }
+  }
+}
+
+void CheckAttrValue(std::string_view attr_value);
+
+void CheckAttrList(std::string_view list) {
+  for (ProtoReader reader(list); reader.Next();) {
+    if (reader.wire_type() != 2) continue;
+    if (reader.field() == kListShapeField) CheckShapeProto(reader.Bytes());
+    else if (reader.field() == kListTensorField) CheckTensorProto(reader.Bytes());
+    else reader.Bytes();
+  }
+}
+
+// AttrValue is one oneof: a second member, or the same one twice, is refused.
+void CheckAttrValue(std::string_view attr_value) {
+  bool has_value = false;
+  for (ProtoReader reader(attr_value); reader.Next();) {
+    if (reader.field() < kAttrListField || reader.field() > kAttrFuncField) continue;
+    if (has_value) RefuseDuplicate("an attribute's value (a oneof)");
+    has_value = true;
+    if (reader.wire_type() != 2) continue;
+    if (reader.field() == kAttrTensorField) CheckTensorProto(reader.Bytes());
+    else if (reader.field() == kAttrShapeField) CheckShapeProto(reader.Bytes());
+    else if (reader.field() == kAttrListField) CheckAttrList(reader.Bytes());
+    else reader.Bytes();
+  }
+}
+
+// One map<string, ...> entry: its key, after checking key and value are each
+// given once.
+std::string_view MapEntryKey(std::string_view entry, std::string_view* value) {
+  std::string_view key;
+  SingularFields fields({{kMapKeyField, "a map entry's key"}, {kMapValueField, "a map entry's value"}});
+  for (ProtoReader reader(entry); reader.Next();) {
+    fields.See(reader.field());
+    if (reader.field() == kMapKeyField) key = reader.Bytes();
+    else if (reader.field() == kMapValueField) *value = reader.Bytes();
+  }
+  return key;
+}
+
+void RefuseDuplicateKeys(std::vector<std::string_view>* keys, std::string_view what) {
+  std::sort(keys->begin(), keys->end());
+  const auto repeated = std::adjacent_find(keys->begin(), keys->end());
+  if (repeated != keys->end()) {
+    RefuseDuplicate(std::string(what) + " \"" + std::string(*repeated) + "\"");
+  }
+}
+
+ScannedNode ReadNodeFields(std::string_view node_def, std::string_view function) {
   ScannedNode node;
   node.function = function;
   node.node_def = node_def;
+  std::vector<std::string_view> attr_names;
+  SingularFields fields({{kNodeNameField, "the node's name"},
+                         {kNodeOpField, "the node's op"},
+                         {kNodeDeviceField, "the node's device"},
+                         {kNodeDebugInfoField, "the node's experimental_debug_info"},
+                         {kNodeTypeField, "the node's experimental_type"}});
   for (ProtoReader reader(node_def); reader.Next();) {
-    if (reader.field() == kNodeNameField) node.name = reader.Bytes();
-    else if (reader.field() == kNodeOpField) node.op = reader.Bytes();
-    else if (reader.field() == kNodeInputField) node.inputs.push_back(reader.Bytes());
+    fields.See(reader.field());
+    if (reader.field() == kNodeNameField) {
+      node.name = reader.Bytes();
+    } else if (reader.field() == kNodeOpField) {
+      node.op = reader.Bytes();
+    } else if (reader.field() == kNodeInputField) {
+      node.inputs.push_back(reader.Bytes());
+    } else if (reader.field() == kNodeAttrField) {
+      std::string_view value;
+      attr_names.push_back(MapEntryKey(reader.Bytes(), &value));
+      CheckAttrValue(value);
+    }
   }
+  RefuseDuplicateKeys(&attr_names, "attribute");
   return node;
+}
+
+std::string_view Field(std::string_view message, int field);
+
+ScannedNode ReadNode(std::string_view node_def, std::string_view function) {
+  try {
+    return ReadNodeFields(node_def, function);
+  } catch (const DuplicateFieldError& e) {
+    std::string where = "node \"" + std::string(Field(node_def, kNodeNameField)) + "\"";
+    if (!function.empty()) where += " in function \"" + std::string(function) + "\"";
+    throw DuplicateFieldError(where + ": " + e.what());
+  }
+}
+
+// A FunctionDef's signature, attributes and returns are read by TensorFlow
+// as its last copy too.
+void CheckFunctionFields(std::string_view function_def, std::string_view name) {
+  std::vector<std::string_view> attrs, rets, control_rets;
+  SingularFields fields({{kFunctionSignatureField, "its signature"}});
+  try {
+    for (ProtoReader reader(function_def); reader.Next();) {
+      fields.See(reader.field());
+      std::vector<std::string_view>* keys =
+          reader.field() == kFunctionAttrField         ? &attrs
+          : reader.field() == kFunctionRetField        ? &rets
+          : reader.field() == kFunctionControlRetField ? &control_rets
+                                                       : nullptr;
+      if (keys == nullptr || reader.wire_type() != 2) continue;
+      std::string_view value;
+      keys->push_back(MapEntryKey(reader.Bytes(), &value));
+      if (keys == &attrs) CheckAttrValue(value);
+    }
+    RefuseDuplicateKeys(&attrs, "attribute");
+    RefuseDuplicateKeys(&rets, "return");
+    RefuseDuplicateKeys(&control_rets, "control return");
+  } catch (const DuplicateFieldError& e) {
+    throw DuplicateFieldError("function \"" + std::string(name) + "\": " + e.what());
+  }
 }
 
 void ScanFunction(std::string_view function_def,
@@ -60,7 +239,9 @@ void ScanFunction(std::string_view function_def,
       nodes.push_back(reader.Bytes());
     }
   }
-  for (std::string_view node : nodes) visit(ReadNode(node, name.empty() ? "?" : name));
+  if (name.empty()) name = "?";
+  CheckFunctionFields(function_def, name);
+  for (std::string_view node : nodes) visit(ReadNode(node, name));
 }
 
 // The one field `field` of a message, as bytes; empty if absent.
@@ -81,15 +262,20 @@ int IntField(std::string_view message, int field) {
   return value;
 }
 
-std::int64_t NumElements(std::string_view shape_proto) {
-  std::int64_t count = 1;
+// A shape's element count; false when a dimension is unknown or the count
+// exceeds `limit` (too many for the integers this reader is asked about).
+bool NumElements(std::string_view shape_proto, std::int64_t limit, std::int64_t* count) {
+  *count = 1;
   for (ProtoReader reader(shape_proto); reader.Next();) {
     if (reader.field() != kShapeDimField) continue;
+    std::int64_t size = 0;
     for (ProtoReader dim(reader.Bytes()); dim.Next();) {
-      if (dim.field() == kDimSizeField) count *= static_cast<std::int64_t>(dim.Varint());
+      if (dim.field() == kDimSizeField) size = static_cast<std::int64_t>(dim.Varint());
     }
+    if (size < 0 || (size != 0 && *count > limit / size)) return false;
+    *count *= size;
   }
-  return count;
+  return true;
 }
 
 // Packed repeated varints: values back to back, no tags.
@@ -109,6 +295,13 @@ void ReadPackedVarints(std::string_view bytes, std::vector<std::int64_t>* values
     shift = 0;
   }
   if (shift != 0) throw std::runtime_error("truncated varint");
+}
+
+template <typename Int>
+std::int64_t LittleEndian(const char* bytes) {
+  Int value;
+  std::memcpy(&value, bytes, sizeof(Int));  // little-endian, as TensorFlow writes it
+  return value;
 }
 
 }  // namespace
@@ -153,6 +346,27 @@ std::string_view Attr(std::string_view node_def, std::string_view name) {
   return {};
 }
 
+std::vector<std::string_view> CalledFunctions(std::string_view node_def) {
+  std::vector<std::string_view> called;
+  for (ProtoReader reader(node_def); reader.Next();) {
+    if (reader.field() != kNodeAttrField) continue;
+    std::string_view value;
+    MapEntryKey(reader.Bytes(), &value);
+    for (ProtoReader attr(value); attr.Next();) {
+      if (attr.field() == kAttrFuncField) {
+        called.push_back(Field(attr.Bytes(), kNameAttrListNameField));
+      } else if (attr.field() == kAttrListField) {
+        for (ProtoReader list(attr.Bytes()); list.Next();) {
+          if (list.field() == kListFuncField) {
+            called.push_back(Field(list.Bytes(), kNameAttrListNameField));
+          }
+        }
+      }
+    }
+  }
+  return called;
+}
+
 std::string_view AttrString(std::string_view attr_value) {
   return Field(attr_value, kAttrStringField);
 }
@@ -167,39 +381,45 @@ int TensorDtype(std::string_view tensor_proto) {
   return IntField(tensor_proto, kTensorDtypeField);
 }
 
+// As tensorflow::Tensor::FromProto reads them: tensor_content when it is not
+// empty (exactly the tensor's bytes), else the dtype's own repeated field,
+// its last value repeated to fill the shape.
 bool TensorIntegers(std::string_view tensor_proto, std::vector<std::int64_t>* values) {
+  constexpr std::int64_t kMostElements = 1 << 20;  // far more than any shape has dimensions
   const int dtype = TensorDtype(tensor_proto);
   if (dtype != kDtInt32 && dtype != kDtInt64) return false;
-  values->clear();
-  std::int64_t count = 1;
+  const int typed_field = dtype == kDtInt64 ? kTensorInt64ValField : kTensorIntValField;
+  std::string_view shape, content;
+  std::vector<std::int64_t> typed;
   for (ProtoReader reader(tensor_proto); reader.Next();) {
-    const int field = reader.field();
-    if (field == kTensorShapeField) {
-      count = NumElements(reader.Bytes());
-    } else if (field == kTensorContentField) {
-      const std::string_view raw = reader.Bytes();
-      const std::size_t width = dtype == kDtInt64 ? 8 : 4;
-      for (std::size_t at = 0; at + width <= raw.size(); at += width) {
-        if (width == 8) {
-          std::int64_t value;
-          std::memcpy(&value, raw.data() + at, 8);  // little-endian, as TensorFlow writes it
-          values->push_back(value);
-        } else {
-          std::int32_t value;
-          std::memcpy(&value, raw.data() + at, 4);
-          values->push_back(value);
-        }
-      }
-    } else if (field == kTensorIntValField || field == kTensorInt64ValField) {
-      if (reader.wire_type() == 0) {
-        values->push_back(static_cast<std::int64_t>(reader.Varint()));
-      } else {
-        ReadPackedVarints(reader.Bytes(), values);
-      }
+    if (reader.field() == kTensorShapeField) {
+      shape = reader.Bytes();
+    } else if (reader.field() == kTensorContentField) {
+      content = reader.Bytes();
+    } else if (reader.field() == typed_field) {
+      if (reader.wire_type() == 0) typed.push_back(static_cast<std::int64_t>(reader.Varint()));
+      else ReadPackedVarints(reader.Bytes(), &typed);
     }
   }
-  // A proto may store one value for a whole tensor: every element takes it.
-  if (values->size() == 1 && count > 1 && count < (1 << 20)) values->resize(count, values->front());
+  std::int64_t count = 0;
+  if (!NumElements(shape, kMostElements, &count)) return false;
+  const std::size_t width = dtype == kDtInt64 ? 8 : 4;
+  values->clear();
+  if (!content.empty()) {
+    if (content.size() != static_cast<std::size_t>(count) * width) return false;  // TF refuses it
+    for (std::size_t at = 0; at < content.size(); at += width) {
+      values->push_back(width == 8 ? LittleEndian<std::int64_t>(content.data() + at)
+                                   : LittleEndian<std::int32_t>(content.data() + at));
+    }
+    return true;
+  }
+  if (static_cast<std::int64_t>(typed.size()) > count) return false;  // TF refuses it
+  for (std::int64_t& value : typed) {
+    // An int32 field keeps the low 32 bits of the varint, as protobuf parses it.
+    if (dtype == kDtInt32) value = static_cast<std::int32_t>(static_cast<std::uint32_t>(value));
+  }
+  *values = std::move(typed);
+  values->resize(count, values->empty() ? 0 : values->back());
   return true;
 }
 

@@ -243,7 +243,22 @@ Model::Model(Model&&) noexcept = default;
 Model& Model::operator=(Model&&) noexcept = default;
 Model::~Model() = default;
 
+// A SavedModel's protos, read without a session: its restore and init ops
+// never run, and nothing is refused, only listed.
+ModelInfo InspectSavedModel(const std::string& directory) {
+  const std::string origin = "SavedModel \"" + directory + "\"";
+  const Options defaults;
+  const std::string meta_graph =
+      internal::ReadMetaGraph(directory, defaults.saved_model_tags, origin);
+  const std::string_view graph_def = internal::MetaGraphGraphDef(meta_graph);
+  const internal::GraphPtr graph = ImportGraph(graph_def, origin, "");
+  const internal::Signature signature = internal::ParseSavedModelSignature(
+      meta_graph, defaults.saved_model_signature, graph.get(), origin);
+  return {Infos(signature.inputs), Infos(signature.outputs), FindUnsafeOps(graph_def)};
+}
+
 ModelInfo Model::Inspect(const std::string& path) {
+  if (internal::IsSavedModelDir(path)) return InspectSavedModel(path);
   const std::string bytes = ReadFile(path);
   const std::string origin = "\"" + path + "\"";
   const internal::GraphPtr graph = ImportGraph(bytes, origin, "");
@@ -275,6 +290,7 @@ Model Model::Build(std::string_view graph_def, const std::string& origin,
                                                      "read it to check its ops (" + unreadable +
                                                      "); refusing it");
   }
+  internal::CheckInferredShapes(impl->graph.get(), origin);
   impl->signature = internal::ReadSignature(impl->graph.get(), origin);
   Options resolved = internal::ResolveExecutor(options, impl->graph.get(), origin,
                                                internal::ConstantBytes(graph_def));

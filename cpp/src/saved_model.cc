@@ -1,7 +1,10 @@
 #include "saved_model.h"
 
 #include <filesystem>
+#include <fstream>
 #include <map>
+#include <set>
+#include <sstream>
 #include <stdexcept>
 
 #include "proto_reader.h"
@@ -12,6 +15,10 @@ namespace {
 
 // Field numbers from tensorflow/core/protobuf/meta_graph.proto and
 // tensor_shape.proto.
+constexpr int kSavedModelMetaGraphsField = 2;
+constexpr int kMetaGraphMetaInfoField = 1;
+constexpr int kMetaInfoTagsField = 4;
+constexpr int kMetaGraphGraphDefField = 2;
 constexpr int kMetaGraphSignatureDefField = 5;
 constexpr int kMapKeyField = 1;
 constexpr int kMapValueField = 2;
@@ -93,7 +100,61 @@ std::vector<BoundTensor> BindAll(const std::map<std::string, RawTensorInfo>& inf
   return bound;
 }
 
+std::set<std::string> MetaGraphTags(std::string_view meta_graph_def) {
+  std::set<std::string> tags;
+  for (ProtoReader reader(meta_graph_def); reader.Next();) {
+    if (reader.field() != kMetaGraphMetaInfoField) continue;
+    for (ProtoReader info(reader.Bytes()); info.Next();) {
+      if (info.field() == kMetaInfoTagsField) tags.emplace(info.Bytes());
+    }
+  }
+  return tags;
+}
+
 }  // namespace
+
+std::string ReadSavedModelFile(const std::string& directory, const std::string& origin) {
+  std::ifstream file(directory + "/saved_model.pb", std::ios::binary);
+  std::ostringstream bytes;
+  bytes << file.rdbuf();
+  if (!file) {
+    throw LoadError(Code::kInvalidArgument,
+                    origin + ": saved_model.pb cannot be read (tfreeze reads binary SavedModels)");
+  }
+  return bytes.str();
+}
+
+std::string ReadMetaGraph(const std::string& directory, const std::vector<std::string>& tags,
+                          const std::string& origin) {
+  const std::string saved_model = ReadSavedModelFile(directory, origin);
+  const std::set<std::string> wanted(tags.begin(), tags.end());
+  std::string available;
+  try {
+    for (ProtoReader reader(saved_model); reader.Next();) {
+      if (reader.field() != kSavedModelMetaGraphsField) continue;
+      const std::string_view meta_graph = reader.Bytes();
+      const std::set<std::string> found = MetaGraphTags(meta_graph);
+      if (found == wanted) return std::string(meta_graph);  // as TensorFlow's loader matches
+      std::string joined;
+      for (const std::string& tag : found) joined += (joined.empty() ? "" : ",") + tag;
+      available += (available.empty() ? "" : "; ") + joined;
+    }
+  } catch (const std::runtime_error& e) {
+    if (dynamic_cast<const Error*>(&e) != nullptr) throw;
+    throw LoadError(Code::kDataLoss, origin + ": unreadable saved_model.pb: " + e.what());
+  }
+  throw LoadError(Code::kNotFound, origin + " has no MetaGraph with exactly the requested tags; "
+                                            "its tag sets are: " +
+                                            (available.empty() ? "(none)" : available));
+}
+
+std::string_view MetaGraphGraphDef(std::string_view meta_graph_def) {
+  std::string_view graph_def;
+  for (ProtoReader reader(meta_graph_def); reader.Next();) {
+    if (reader.field() == kMetaGraphGraphDefField) graph_def = reader.Bytes();
+  }
+  return graph_def;
+}
 
 bool IsSavedModelDir(const std::string& path) {
   std::error_code error;

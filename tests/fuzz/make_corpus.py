@@ -3,7 +3,9 @@
     python tests/fuzz/make_corpus.py build/fuzz/corpus
 
 Writes DIR/load/<model>.pb, one frozen file per small test model of
-tests/models.py (the load target's seeds; the feed target builds its own).
+tests/models.py, and the crafted files of tests/crafted.py (the load target's
+seeds; the feed target builds its own). `make_corpus.py --crafted DIR` writes
+only the crafted ones (how tests/fuzz/regressions/load got them).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import crafted  # noqa: E402  (tests/crafted.py)
 import models  # noqa: E402  (tests/models.py)
 import tfreeze  # noqa: E402
 
@@ -31,7 +34,21 @@ def main(out: Path) -> None:
             )
             target.write_bytes((Path(scratch) / f"{name}.pb").read_bytes())
             print(f"{target}: {target.stat().st_size} bytes")
+    # Files crafted past earlier checks: duplicated fields, shapes through
+    # pass-through ops. Mutating them finds the next differential.
+    write_crafted(load_dir)
+
+
+def write_crafted(directory: Path) -> None:
+    (directory / "print-to-file-twice.pb").write_bytes(
+        crafted.print_to_file_twice(Path("/nonexistent/printed.txt"))
+    )
+    for name, (build, _) in crafted.CRAFTED_GRAPHS.items():
+        (directory / f"{name}.pb").write_bytes(build())
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1] if len(sys.argv) > 1 else "build/fuzz/corpus"))
+    if sys.argv[1:2] == ["--crafted"]:
+        write_crafted(Path(sys.argv[2]))
+    else:
+        main(Path(sys.argv[1] if len(sys.argv) > 1 else "build/fuzz/corpus"))

@@ -27,12 +27,12 @@ def add_parser(commands: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     import os
 
-    from tfreeze.runtime import Model, inspect_file
+    from tfreeze.runtime import inspect_file
 
-    # A frozen file is read without a session, so nothing in it runs; a
-    # SavedModel directory is loaded (and checked) as Model loads it.
-    described = Model(args.model) if os.path.isdir(args.model) else inspect_file(args.model)
-    unsafe = getattr(described, "unsafe_ops", [])
+    # Read without a session, a SavedModel's too: none of its restore or init
+    # ops run, so this is the safe first look at a file.
+    described = inspect_file(args.model)
+    unsafe = described.unsafe_ops
     stats = None if os.path.isdir(args.model) else _stats(args.model)
     if args.json:
         print_json(

@@ -73,7 +73,9 @@ def _checked_path(path: str | os.PathLike[str]) -> str:
 
 
 def inspect_file(path: str | os.PathLike[str]) -> FileInfo:
-    """Signature and unsafe ops of a frozen .pb: safe on files you do not trust."""
+    """Signature and unsafe ops of a frozen .pb or a SavedModel directory (tags
+    "serve", signature "serving_default"), read without a session: safe on
+    files you do not trust."""
     described = _core.inspect(_checked_path(path))
     return FileInfo(
         _specs(described["inputs"]), _specs(described["outputs"]), described["unsafe_ops"]
