@@ -122,6 +122,19 @@ def const_with_two_oneof_members() -> bytes:
     return serialize_with_extra(graph_def, {"c": entry})
 
 
+def const_with_dtype_twice() -> bytes:
+    """A float Const giving dtype twice: float (matching its value), then
+    int32, read through a Cast from int32 (issue 26, item 2)."""
+
+    def hostile(x):
+        value = tf.constant([1.0, 2.0], name="c")
+        return tf.raw_ops.Cast(x=tf.cast(value, tf.int32), DstT=tf.float32, name="cast")
+
+    graph_def = _graph(hostile)
+    int32 = tf.compat.v1.AttrValue(type=tf.int32.as_datatype_enum)
+    return serialize_with_extra(graph_def, {"c": attr_entry("dtype", int32)})
+
+
 def fill_in_a_function() -> bytes:
     """The Identity bypass inside a library function, which TensorFlow's
     import-time shape inference does not look into."""
@@ -147,6 +160,7 @@ CRAFTED_GRAPHS = {
     "fill-through-arithmetic": (fill_through_arithmetic, 'node "filled"'),
     "fill-with-value-twice": (fill_with_value_twice, 'node "dims"'),
     "const-with-two-oneof-members": (const_with_two_oneof_members, 'node "c"'),
+    "const-with-dtype-twice": (const_with_dtype_twice, 'node "c"'),
     "fill-in-a-function": (fill_in_a_function, "in function"),
 }
 
