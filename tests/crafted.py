@@ -39,7 +39,7 @@ def attr_entry(key: str, value: Any) -> bytes:
     return field(5, field(1, key.encode()) + field(2, value.SerializeToString()))
 
 
-def _graph(hostile) -> Any:
+def _graph(hostile, signature: Signature = SIGNATURE) -> Any:
     """x -> y = 2x + 1; `hostile(x)` returns a tensor y also depends on."""
     graph = tf.Graph()
     with graph.as_default():
@@ -48,7 +48,7 @@ def _graph(hostile) -> Any:
         with tf.control_dependencies([extra] if extra is not None else []):
             tf.identity(2.0 * x + 1.0, name="y")
     graph_def = graph.as_graph_def()
-    add_signature_node(graph_def, SIGNATURE)
+    add_signature_node(graph_def, signature)
     return graph_def
 
 
@@ -152,6 +152,17 @@ def fill_in_a_function() -> bytes:
         )[0]
 
     return _graph(hostile).SerializeToString()
+
+
+TERMINAL_ESCAPE = "\x1b]0;owned\x07\x1b[2J"  # retitles the terminal, clears the screen
+
+
+def terminal_escapes_in_names() -> bytes:
+    """A signature whose output name drives the terminal and holds rich markup
+    (issue 26, item 7)."""
+    name = f"y{TERMINAL_ESCAPE}[bold]"
+    signature = Signature(SIGNATURE.inputs, (IOEntry(name, "y:0", "float32", (-1,)),), {})
+    return _graph(lambda x: None, signature).SerializeToString()
 
 
 CRAFTED_GRAPHS = {

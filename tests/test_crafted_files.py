@@ -143,3 +143,14 @@ def test_inspect_reads_a_saved_model_without_a_session(hostile_saved_models):
     assert sorted(p.name for p in victim.iterdir()) == ["keep.txt"]  # the main op never ran
     refused = cli("run", str(directory))
     assert_one_line_refusal(refused, 'node "writer" (SaveV2')
+
+
+def test_names_from_a_file_cannot_drive_the_terminal(tmp_path):
+    path = tmp_path / "escapes.pb"
+    path.write_bytes(crafted.terminal_escapes_in_names())
+    shown = cli("inspect", str(path))
+    assert shown.returncode == 0, shown.stderr
+    assert "\x1b" not in shown.stdout and "\x07" not in shown.stdout
+    assert "y\\x1b]0;owned\\x07\\x1b[2J[bold]" in shown.stdout  # shown, markup and all
+    refused = cli("run", str(path), "--fetch", "nope\x1b[2J")
+    assert refused.returncode == 2 and "\x1b" not in refused.stderr, refused.stderr

@@ -32,6 +32,7 @@ from tfreeze.cli import (
     tune,
     verify,
 )
+from tfreeze.cli.common import printable
 from tfreeze.cli.logs import tensorflow_logs
 from tfreeze.errors import Error
 
@@ -96,7 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with tensorflow_logs(verbose=args.verbose):
             return args.handler(args)
     except (Error, OSError, ValueError) as error:
-        print(f"tfreeze {args.command}: error: {error}", file=sys.stderr)
+        print(f"tfreeze {args.command}: error: {printable(str(error))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"tfreeze {args.command}: interrupted", file=sys.stderr)
@@ -104,7 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as error:  # TensorFlow's own, or a bug: still one line
         if args.verbose:
             raise
-        first = (str(error).strip().splitlines() or [""])[0]
+        first = printable((str(error).strip().splitlines() or [""])[0])
         print(
             f"tfreeze {args.command}: error: {type(error).__name__}: {first} "
             "(unexpected; rerun with --verbose for the traceback)",

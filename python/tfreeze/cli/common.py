@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 from typing import Any
@@ -18,6 +19,7 @@ __all__ = [
     "names",
     "positive",
     "print_json",
+    "printable",
     "require_modules",
     "rerun_with",
     "unsafe_allowance",
@@ -29,6 +31,16 @@ __all__ = [
 _WIDTH_WHEN_NOT_A_TERMINAL = 200
 
 console = Console(width=None if sys.stdout.isatty() else _WIDTH_WHEN_NOT_A_TERMINAL)
+
+# C0 and C1 control characters: ESC starts the sequences that clear a screen
+# or retitle a terminal, a newline would split a one-line error.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """`text` with each control character shown as \\xNN: names read from a
+    file are printed, never obeyed by the terminal."""
+    return _CONTROL_CHARACTERS.sub(lambda found: f"\\x{ord(found.group()):02x}", text)
 
 
 def names(text: str | None) -> list[str] | None:

@@ -6,6 +6,9 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
+
+from tfreeze.cli.common import printable
 
 if TYPE_CHECKING:  # the CLI imports this module before it knows it needs them
     import numpy as np
@@ -29,16 +32,22 @@ __all__ = [
 ]
 
 
+def shown(text: str) -> Text:
+    """A name or path from a file, as a table cell: no rich markup, no
+    terminal control characters."""
+    return Text(printable(text))
+
+
 def _shape(shape: Any) -> str:
     return "[" + ", ".join("?" if d is None or d == -1 else str(d) for d in shape) + "]"
 
 
 def _io_table(title: str, rows: list[tuple[str, str, str, str]]) -> Table:
-    table = Table(title=title)
+    table = Table(title=shown(title))
     for column in ("", "name", "dtype", "shape"):
         table.add_column(column)
-    for row in rows:
-        table.add_row(*row)
+    for kind, name, dtype, shape in rows:
+        table.add_row(kind, shown(name), shown(dtype), shape)
     return table
 
 
@@ -126,7 +135,7 @@ def unsafe_ops_table(found: list[dict[str, str]]) -> Table:
         table.add_column(column)
     for entry in found:
         where = entry["node"] + (f" (in {entry['function']})" if entry["function"] else "")
-        table.add_row(where, entry["op"], entry["reason"])
+        table.add_row(shown(where), shown(entry["op"]), entry["reason"])
     return table
 
 
@@ -140,7 +149,7 @@ def outputs_table(outputs: dict[str, np.ndarray], saved_to: str | None) -> Table
         preview = np.array2string(value.ravel()[:6], precision=5, separator=", ")
         if value.size > 6:
             preview = preview[:-1] + ", ...]"
-        table.add_row(name, str(value.dtype), _shape(value.shape), preview)
+        table.add_row(shown(name), str(value.dtype), _shape(value.shape), preview)
     return table
 
 
@@ -160,7 +169,7 @@ def parity_table(report: ParityReport) -> Table:
         )
         source = output.cpp_vs_source
         table.add_row(
-            output.name,
+            shown(output.name),
             exact,
             f"{source.max_abs:.3g}" if source else "-",
             f"{source.max_rel:.3g}" if source else "-",
@@ -186,7 +195,7 @@ def verify_table(path: str, report: dict[str, Any]) -> Table:
         table.add_column(column)
     for check in report["checks"]:
         table.add_row(
-            check["name"],
+            shown(check["name"]),
             str(check["case"]),
             f"{check['max_abs']:.3g}",
             f"{check['max_rel']:.3g}",
