@@ -3,9 +3,12 @@ against its Keras model, used through the generated C++ API from a CMake
 project, and timed; what XLA cannot compile is refused in one line. A small
 model of convolutions, rewritten as matrix products (--conv-as-matmul), is
 checked against TensorFlow and compiled. The installed CMake package's
-tfreeze_add_compiled_model compiles the MLP at build time.
+tfreeze_add_compiled_model compiles the MLP at build time. Names from the file
+and the command line reach the generated code only escaped or checked: a file
+name that is C++ code and signature names that break comments compile, and
+the code never runs.
 
-Cost: three compiles sharing one runtime cache (the runtime's 4 core files
+Cost: four compiles sharing one runtime cache (the runtime's 4 core files
 into a cache under pytest's tmp: ~35 s of CPU, built two at a time; set
 TFREEZE_XLA_RUNTIME_CACHE to keep a warm one between runs; then ~15-25 s per
 compile; the CMake one 20-35 s), two small CMake projects (~3-8 s each) and
@@ -15,6 +18,8 @@ C++ package (conftest's cpp_prefix, shared with test_cpp_package.py).
 
 from __future__ import annotations
 
+import ast
+import dataclasses
 import json
 import os
 import re
@@ -72,9 +77,11 @@ def runtime_cache(tmp_path_factory) -> dict[str, str]:
     return {**os.environ, "TFREEZE_XLA_RUNTIME_CACHE": str(cache)}
 
 
-def _compile(pb: Path, out: Path, env: dict[str, str], *extra: str) -> dict:
+def _compile(
+    pb: Path, out: Path, env: dict[str, str], *extra: str, cwd: Path | None = None
+) -> dict:
     command = [sys.executable, "-m", "tfreeze", "compile", str(pb), "-o", str(out), *extra]
-    result = subprocess.run([*command, "--json"], capture_output=True, text=True, env=env)
+    result = subprocess.run([*command, "--json"], capture_output=True, text=True, env=env, cwd=cwd)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -281,6 +288,11 @@ def test_open_dimension_names_the_input_and_the_flag():
     [
         (["--name", "9lives"], "not a C++ identifier"),
         (["--name", "sleep"], "is also a C library function"),  # clashed in unistd.h
+        (["--name", "std"], "is a namespace of the generated code, its headers or the C++"),
+        (["--name", "int"], "is a C++ keyword; pick another name, e.g. int_model"),
+        (["--name", "__x"], "is reserved for the C++ implementation"),
+        (["--name", "_Foo"], "is reserved for the C++ implementation"),
+        (["--name", "mlp\n"], r"is not a C++ identifier: '\n' is not"),
         (["--input-shape", "features=1,x"], "is not NAME=D1,D2"),
     ],
 )
@@ -446,3 +458,274 @@ def test_depthwise_convolutions_are_named_as_slow_up_front():
     notes = slow_op_notes(graph.as_graph_def())
     assert len(notes) == 1 and notes[0].startswith("1 depthwise convolution(s) go through")
     assert slow_op_notes(tf.Graph().as_graph_def()) == []
+
+
+# --- Names from the file and the command line in generated code -------------
+# (tfreeze.compile.safe_text; docs/reliability.md, "tfreeze compile: names in
+# generated code")
+
+MARKER = "tfreeze-injected-code-ran"
+# Pasted raw into a `//` comment of the generated header, this file name
+# started lines of C++: a static initializer that ran `touch` during compile's
+# own parity check (in the directory compile ran from).
+HOSTILE_FILE = (
+    f'm\n#include <cstdlib>\nstatic int pwn_ = std::system("touch {MARKER}");\n#define J x.pb'
+)
+INJECTED_LINE = re.compile(r"^\s*(#include <cstdlib>|static int pwn_|#define J)", re.M)
+# Signature names holding what ends a `//` comment (a newline), continues it
+# (a trailing backslash), closes a /* */ one, a quote, a trigraph (??/ is a
+# backslash in C++14) and a non-ASCII letter.
+HOSTILE_INPUT = 'in\n*/ "q" ??/ é \\'
+HOSTILE_OUTPUT = "out */\\"
+
+
+def _renamed(pb: Path, target: Path, inputs: list[str], outputs: list[str]) -> Path:
+    """A copy of ``pb`` whose stored signature gives its inputs and outputs
+    these names (the stored test vectors go by position, so parity holds)."""
+    from tfreeze.graphview.stats import read_graph_def
+    from tfreeze.signature import SIGNATURE_NODE
+
+    graph_def = read_graph_def(pb)
+    node = next(node for node in graph_def.node if node.name == SIGNATURE_NODE)
+    signature = Signature.from_bytes(node.attr["value"].tensor.string_val[0])
+
+    def rename(entries: tuple[IOEntry, ...], names: list[str]) -> tuple[IOEntry, ...]:
+        return tuple(dataclasses.replace(e, name=n) for e, n in zip(entries, names, strict=True))
+
+    renamed = dataclasses.replace(
+        signature,
+        inputs=rename(signature.inputs, inputs),
+        outputs=rename(signature.outputs, outputs),
+    )
+    node.attr["value"].tensor.string_val[0] = renamed.to_bytes()
+    target.write_bytes(graph_def.SerializeToString())
+    return target
+
+
+@pytest.fixture(scope="module")
+def hostile(frozen, tmp_path_factory, runtime_cache):
+    """(directory, report): the MLP under a file name that is C++ code, with
+    signature names that break comments, compiled at batch 2 from a working
+    directory where the injected `touch` would land (one compile, ~20 s)."""
+    work = tmp_path_factory.mktemp("hostile")
+    pb = _renamed(frozen("mlp").path, work / HOSTILE_FILE, [HOSTILE_INPUT], [HOSTILE_OUTPUT])
+    out = work / "out"
+    return out, _compile(pb, out, runtime_cache, "--batch", "2", cwd=work)
+
+
+def _generated_text(directory: Path) -> dict[Path, str]:
+    suffixes = {".h", ".cc", ".cmake", ".txt", ".pbtxt"}
+    return {p: p.read_text() for p in directory.rglob("*") if p.suffix in suffixes}
+
+
+def test_a_file_name_holding_code_never_runs(hostile, tmp_path_factory):
+    out, report = hostile
+    assert report["parity"]["passed"] and report["parity"]["rows"] > 0  # the checker ran
+    assert not list(tmp_path_factory.getbasetemp().rglob(MARKER))
+    assert not (Path.cwd() / MARKER).exists()
+    generated = _generated_text(out)
+    assert generated and not [
+        path for path, text in generated.items() if INJECTED_LINE.search(text)
+    ]
+    header = generated[out / "include" / f"{report['name']}.h"]
+    assert '"m\\012#include <cstdlib>\\012static int pwn_ = std::system(\\"touch' in header
+    assert re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", report["name"]) and "__" not in report["name"]
+
+
+def test_signature_names_that_break_comments_compile_and_keep_their_bytes(hostile):
+    out, report = hostile
+    source = (out / "src" / f"{report['name']}.cc").read_text()
+    literals = re.findall(r'TensorInfo\{("(?:[^"\\]|\\.)*")', source)
+    names = [ast.literal_eval("b" + literal).decode() for literal in literals]
+    assert names == [HOSTILE_INPUT, HOSTILE_OUTPUT]
+    for path, text in _generated_text(out).items():
+        assert not [line for line in text.splitlines() if line.rstrip().endswith("\\")], path
+
+
+# Every escape cpp_string writes means the same in C++ and in a Python bytes
+# literal, so Python can evaluate what the C++ compiler will read.
+CPP_LITERAL = re.compile(r'"(?:[^"\\?]|\\[\\"]|\\[0-7]{3})*"')
+
+
+def test_every_byte_round_trips_through_the_cpp_literal():
+    from tfreeze.compile.safe_text import cpp_string
+
+    everything = bytes(range(256))
+    assert ast.literal_eval("b" + cpp_string(everything)) == everything
+    for byte in everything:
+        # An octal escape stops after 3 digits; \x would run on into these.
+        text = bytes([byte]) + b"0123456789abcdefABCDEF"
+        literal = cpp_string(text)
+        assert literal.isascii() and literal.isprintable() and CPP_LITERAL.fullmatch(literal)
+        assert ast.literal_eval("b" + literal) == text
+    assert cpp_string("é\n") == '"\\303\\251\\012"'  # a str goes in as UTF-8
+
+
+@pytest.mark.parametrize(
+    "text", [HOSTILE_FILE, HOSTILE_INPUT, "a\\", "a\\ ", "x\\\r\n", "*/", "??/", "\u2028", "\x00"]
+)
+def test_comment_text_is_one_printable_line_that_cannot_continue_or_close(text):
+    from tfreeze.compile.safe_text import comment_text
+
+    for rendered in (comment_text(text), comment_text(bytes(range(256)))):
+        assert rendered.isascii() and rendered.isprintable()  # no newline, CR, form feed
+        assert (
+            not rendered.rstrip().endswith("\\") and "*/" not in rendered and "??" not in rendered
+        )
+
+
+def test_cmake_string_is_taken_literally_by_cmake(tmp_path):
+    from tfreeze.compile.safe_text import cmake_string
+
+    text = '/opt/my "tf"/$HOME/${X}/$ENV{PATH}/\\/@X@/\n/\ttab/'
+    script = tmp_path / "t.cmake"
+    script.write_text(
+        f'set(v {cmake_string(text, "a path")})\nfile(WRITE "{tmp_path}/v" "${{v}}")\n'
+    )
+    subprocess.run([str(CMAKE), "-P", str(script)], check=True, capture_output=True)
+    assert (tmp_path / "v").read_text() == text
+    for text, bad in (("a;b", ";"), ("$<1:x>", "$<")):
+        with pytest.raises(CompileError, match=f"a path '.*' holds '{re.escape(bad)}'"):
+            cmake_string(text, "a path")
+
+
+def _hostile_variant():
+    from tfreeze.compile.config import StaticIO
+    from tfreeze.compile.generate import Variant
+
+    return Variant(
+        1,
+        [StaticIO(HOSTILE_INPUT, "features", 0, "float32", (1, 12))],
+        [StaticIO(HOSTILE_OUTPUT, "scores", 0, "float32", (1, 3))],
+    )
+
+
+def test_rendered_sources_hold_foreign_names_only_escaped():
+    """Every template rendered with the hostile names (nothing compiled)."""
+    from tfreeze.compile import generate
+
+    values = generate.api_values("mlp", HOSTILE_FILE, [_hostile_variant()])
+    cmake_values = generate.cmake_values("mlp", HOSTILE_FILE, "/opt/tf $x/lib.so")
+    rendered = [generate.render(t, **values) for t in ("model.h.in", "model.cc.in")]
+    rendered += [generate.render(t, **values) for t in ("check.cc.in", "bench.cc.in")]
+    rendered += [
+        generate.render(t, **cmake_values) for t in ("Config.cmake.in", "CMakeLists.txt.in")
+    ]
+    for text in rendered:
+        assert not INJECTED_LINE.search(text) and "??" not in text
+        assert not [line for line in text.splitlines() if line.rstrip().endswith("\\")]
+    header = rendered[0]
+    assert 'model.SetInput("in\\012*\\057 \\"q\\" \\077\\077/ \\303\\251 \\\\", values);' in header
+    assert "#ifndef TFREEZE_COMPILED_H_mlp\n" in header
+
+
+def test_rendered_cmake_configures_with_foreign_text(tmp_path):
+    """The rendered package file, included by a project without languages
+    (~1 s): the file name stays in its comment and the library path arrives
+    as written."""
+    from tfreeze.compile import generate
+
+    framework = f'{tmp_path}/tf "odd" ${{HOME}}/libtensorflow_framework.so.2'
+    values = generate.cmake_values("mlp", HOSTILE_FILE, framework)
+    (tmp_path / "mlpConfig.cmake").write_text(generate.render("Config.cmake.in", **values))
+    (tmp_path / "CMakeLists.txt").write_text(
+        "cmake_minimum_required(VERSION 3.18)\nproject(user NONE)\n"
+        'include("${CMAKE_SOURCE_DIR}/mlpConfig.cmake")\n'
+        "get_target_property(libs mlp::mlp INTERFACE_LINK_LIBRARIES)\n"
+        'file(WRITE "${CMAKE_BINARY_DIR}/libs" "${libs}")\n'
+    )
+    result = cmake("-S", tmp_path, "-B", tmp_path / "b", "-G", "Ninja")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "b" / "libs").read_text() == framework
+
+
+def test_tf2xla_config_quotes_node_names_as_protobuf_text():
+    from google.protobuf import text_format
+    from tensorflow.compiler.tf2xla import tf2xla_pb2
+
+    from tfreeze.compile.config import StaticIO, tf2xla_config
+
+    node = 'a"b\\ }\n feed {'
+    config = tf2xla_config(
+        [StaticIO("x", node, 1, "float32", (2,))], [StaticIO("y", node, 0, "float32", ())]
+    )
+    parsed = text_format.Parse(config, tf2xla_pb2.Config())
+    assert [f.id.node_name for f in (*parsed.feed, *parsed.fetch)] == [node, node]
+    assert len(parsed.feed) == 1 and parsed.feed[0].id.output_index == 1
+
+
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [
+        (IOEntry("a\x00b", "x:0", "float32", (-1, 2)), r"input name 'a\\x00b' holds '\\x00'"),
+        (IOEntry("x", 'x";system:0', "float32", (-1, 2)), "is not a graph tensor"),
+        (IOEntry("x", "x:0", "float32", (-1, "2}; evil")), "is not a list of sizes"),
+        (IOEntry("x", "x:0", "float32", (-1, True)), "is not a list of sizes"),
+        (IOEntry("x", "x:0", ["float32"], (-1, 2)), "is not a type name"),
+    ],
+)
+def test_signature_fields_are_checked_before_they_reach_code(entry, expected):
+    with pytest.raises(CompileError, match=expected):
+        static_io(Signature((entry,), ()), 1, {})
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("std", "is a namespace of"),
+        ("std17", "is a namespace of"),
+        ("posix", "is a namespace of"),
+        ("tensorflow", "is a namespace of"),
+        ("tfreeze_compiled", "is a namespace of"),
+        ("Eigen", "is a namespace of"),
+        ("int", "is a C++ keyword"),
+        ("and", "is a C++ keyword"),
+        ("co_await", "is a C++ keyword"),
+        ("__x", "is reserved for the C++ implementation"),
+        ("x__y", "any name holding __); pick another name, e.g. x_y_model"),
+        ("_Foo", "is reserved for the C++ implementation"),
+        ("_foo", "is reserved for the C++ implementation"),
+        ("linux", "a macro the C++ compiler predefines in GNU modes"),
+        ("main", "would clash with the main()"),
+        ("a-b", "is not a C++ identifier: '-' is not"),
+        ("mod\u00e8le", "is not a C++ identifier: 'è' is not"),
+        ("9lives", "is not a C++ identifier"),
+    ],
+)
+def test_names_cpp_reserves_are_refused_in_one_line(name, expected):
+    from tfreeze.compile.safe_text import check_name
+
+    with pytest.raises(CompileError, match=re.escape(expected)) as raised:
+        check_name(name)
+    assert "\n" not in str(raised.value)
+
+
+def test_default_names_from_file_names_are_identifiers_of_their_own():
+    from tfreeze.compile import _default_name
+    from tfreeze.compile.safe_text import check_name
+
+    assert _default_name(Path("digits.pb")) == "digits"
+    assert _default_name(Path("my--model v2.pb")) == "my_model_v2"
+    assert _default_name(Path("__init__.pb")) == "init"
+    assert _default_name(Path("9 lives.pb")) == "model_9_lives"
+    assert _default_name(Path("модель.pb")) == "model"
+    assert check_name(_default_name(Path(HOSTILE_FILE))).startswith("m_include_cstdlib_static")
+
+
+def test_a_name_the_headers_declare_is_refused_naming_it(tmp_path):
+    """What the fixed lists cannot know (a type such as size_t), found by
+    compiling a probe when the API fails to compile; a free name passes
+    (two syntax-only compiles of the headers, ~5 s each)."""
+    from tfreeze.compile import build, runtime
+
+    tools = runtime.toolchain()
+    (tmp_path / "include" / "tfreeze").mkdir(parents=True)
+    shutil.copy(build._CPP / "include" / "tfreeze" / "errors.h", tmp_path / "include" / "tfreeze")
+    (tmp_path / "src").mkdir()
+    # What tfcompile's header includes.
+    (tmp_path / "src" / "stub.h").write_text(
+        '#include "tensorflow/compiler/tf2xla/xla_compiled_cpu_function.h"\n'
+    )
+    build._refuse_clashing_name(tools, tmp_path, "free_name", "stub")
+    with pytest.raises(CompileError, match=r"--name 'size_t' clashes with a declaration .*size_t"):
+        build._refuse_clashing_name(tools, tmp_path, "size_t", "stub")

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from tfreeze.cli.common import console, int_list, print_json
+from rich.text import Text
+
+from tfreeze.cli.common import console, int_list, print_json, printable
 
 __all__ = ["add_parser"]
 
@@ -66,16 +68,18 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(report)
     else:
-        console.print(_summary(report), highlight=False)
+        # Paths come from the user's file names: shown, not interpreted as markup.
+        console.print(Text(_summary(report)), highlight=False)
     return 0
 
 
 def _summary(report: dict[str, Any]) -> str:
-    name, directory = report["name"], report["directory"]
+    name, directory = report["name"], printable(report["directory"])
     built = report["runtime_built_s"]
+    batches = ", ".join(map(str, report["batches"]))
     lines = [
-        f"compiled {report['model']} -> {directory} (batch {', '.join(map(str, report['batches']))}"
-        f") in {report['compile_s']} s",
+        f"compiled {printable(report['model'])} -> {directory} (batch {batches}) in "
+        f"{report['compile_s']} s",
         f"  library    {directory}/{report['library']}  (C++ API: {directory}/include/{name}.h)",
         f"  runtime    {len(report['runtime_files'])} files from {report['runtime_cache']}"
         + (f", {len(built)} built now ({sum(built.values()):.0f} s)" if built else ", all cached"),

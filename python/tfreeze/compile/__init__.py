@@ -8,6 +8,7 @@ style and no TensorFlow at run time (docs/compile.md).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -16,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from tfreeze.compile.config import parse_input_shapes, refuse_uncompilable, static_io
-from tfreeze.compile.generate import Variant, check_name
+from tfreeze.compile.generate import Variant
 from tfreeze.compile.im2col import conv_as_matmul as rewrite_convs
+from tfreeze.compile.safe_text import check_name
 from tfreeze.errors import CompileError
 
 __all__ = ["MARKER", "compile_model", "slow_op_notes"]
@@ -44,10 +46,11 @@ def compile_model(
 
     model, out = Path(model), Path(directory)
     name = check_name(name or _default_name(model))
+    batches = _check_batches(batches)
     _check_target(out)
     graph_def, signature = _read(model)
     shapes = parse_input_shapes(input_shapes)
-    variants = [Variant(b, *static_io(signature, b, shapes)) for b in dict.fromkeys(batches)]
+    variants = [Variant(b, *static_io(signature, b, shapes)) for b in batches]
     refuse_uncompilable(graph_def, variants[0].inputs, variants[0].outputs)
     start = time.perf_counter()
     largest = max(variants, key=lambda v: v.batch)
@@ -103,8 +106,17 @@ def slow_op_notes(graph_def: Any) -> list[str]:
 
 
 def _default_name(model: Path) -> str:
-    stem = "".join(c if c.isalnum() or c == "_" else "_" for c in model.stem)
-    return stem if stem and not stem[0].isdigit() else f"model_{stem}"
+    # One _ for each run of other characters, none at the ends: no __ and no
+    # leading _, which C++ reserves.
+    stem = re.sub("[^A-Za-z0-9]+", "_", model.stem).strip("_")
+    return stem if stem and not stem[0].isdigit() else f"model_{stem}".rstrip("_")
+
+
+def _check_batches(batches: Sequence[int]) -> list[int]:
+    # Each one goes into the generated C++ as a number.
+    if not batches or not all(type(b) is int and b >= 1 for b in batches):
+        raise CompileError(f"batch sizes must be positive integers, got {list(batches)!r}")
+    return list(dict.fromkeys(batches))
 
 
 def _check_target(out: Path) -> None:

@@ -14,6 +14,7 @@ Layout of ``DIR``::
 from __future__ import annotations
 
 import shutil
+import tempfile
 from pathlib import Path
 
 from tfreeze.compile import generate, runtime
@@ -42,7 +43,7 @@ def build_directory(
     src = out / "src"
     model_objects = _tfcompile(model, src, name, variants, tools, list(xla_flags))
     _write_api(out, name, model.name, variants)
-    api = [_compile(tools, src / f"{name}.cc", out), _compile(tools, src / "errors.cc", out)]
+    api = [_compile_api(tools, out, name, variants[0]), _compile(tools, src / "errors.cc", out)]
     runtime_objects, built = runtime.objects_for(tools, [*api, *model_objects])
     library = out / "lib" / f"lib{name}.a"
     runtime.run_tool(
@@ -100,9 +101,39 @@ def _write_api(out: Path, name: str, model_file: str, variants: list[generate.Va
         (out / "src" / target).write_text(generate.render(template, **values))
 
 
+def _compile_api(tools: runtime.Toolchain, out: Path, name: str, variant: generate.Variant) -> Path:
+    try:
+        return _compile(tools, out / "src" / f"{name}.cc", out)
+    except CompileError:
+        _refuse_clashing_name(tools, out, name, generate.variant_class(name, variant.batch))
+        raise
+
+
+def _refuse_clashing_name(tools: runtime.Toolchain, out: Path, name: str, header: str) -> None:
+    """Why the API did not compile, when it is the name: a type, macro or
+    function of that name in the headers the generated code includes (size_t,
+    errno, FILE, ...), which check_name's lists cannot all know. Run only after
+    a failure, so that a compile that works pays nothing for it."""
+    with tempfile.TemporaryDirectory(prefix="tfreeze-name-") as scratch:
+        probe = Path(scratch) / "probe.cc"
+        probe.write_text(generate.name_probe(name, header))
+        try:
+            tools.compile(probe, probe.with_suffix(".o"), *_api_includes(out), "-fsyntax-only")
+        except CompileError as error:
+            said = str(error).split("error: ", 1)[-1]
+            raise CompileError(
+                f"--name {name!r} clashes with a declaration in the C++ headers the generated "
+                f"code includes (the compiler: {said}); pick another name, e.g. {name}_model"
+            ) from None
+
+
+def _api_includes(out: Path) -> list[str]:
+    return [f"-I{out / 'include'}", f"-I{out / 'src'}"]
+
+
 def _compile(tools: runtime.Toolchain, source: Path, out: Path) -> Path:
     obj = source.with_suffix(".o")
-    tools.compile(source, obj, f"-I{out / 'include'}", f"-I{out / 'src'}")
+    tools.compile(source, obj, *_api_includes(out))
     return obj
 
 
@@ -125,6 +156,6 @@ def _link_program(
 
 
 def _write_cmake(out: Path, name: str, model_file: str, tools: runtime.Toolchain) -> None:
-    values = {"name": name, "model_file": model_file, "framework": str(tools.framework)}
+    values = generate.cmake_values(name, model_file, str(tools.framework))
     (out / f"{name}Config.cmake").write_text(generate.render("Config.cmake.in", **values))
     (out / "CMakeLists.txt").write_text(generate.render("CMakeLists.txt.in", **values))

@@ -4,12 +4,14 @@ for what XLA cannot compile (strings, lookup tables)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from tfreeze.compile.safe_text import cpp_string, for_message
 from tfreeze.errors import CompileError
-from tfreeze.signature import IOEntry, Signature
+from tfreeze.signature import IOEntry, Signature, is_valid_node_name
 
 __all__ = [
     "NUMERIC_DTYPES",
@@ -99,10 +101,13 @@ def static_io(
     set to ``batch`` and other open dimensions from ``shapes``."""
     unknown = set(shapes) - {entry.name for entry in signature.inputs}
     if unknown:
-        valid = ", ".join(entry.name for entry in signature.inputs)
-        raise CompileError(f"--input-shape names {', '.join(sorted(unknown))}; inputs are: {valid}")
-    inputs = [_static(entry, _input_shape(entry, batch, shapes)) for entry in signature.inputs]
-    outputs = [_static(entry, _output_shape(entry, batch)) for entry in signature.outputs]
+        valid = ", ".join(for_message(entry.name) for entry in signature.inputs)
+        named = ", ".join(map(for_message, sorted(unknown)))
+        raise CompileError(f"--input-shape names {named}; inputs are: {valid}")
+    inputs = [
+        _static("input", entry, _input_shape(entry, batch, shapes)) for entry in signature.inputs
+    ]
+    outputs = [_static("output", entry, _output_shape(entry, batch)) for entry in signature.outputs]
     return inputs, outputs
 
 
@@ -127,15 +132,15 @@ def _input_shape(entry: IOEntry, batch: int, shapes: dict[str, tuple[int, ...]])
         )
         if not fits:
             raise CompileError(
-                f"--input-shape {entry.name}={','.join(map(str, given))} does not fit input "
-                f"{entry.name!r} of shape {_shape_text(entry.shape)}"
+                f"--input-shape {for_message(entry.name)}={','.join(map(str, given))} does "
+                f"not fit input {entry.name!r} of shape {_shape_text(entry.shape)}"
             )
         return given
     shape = _batched(entry.shape, batch)
     if -1 in shape:
         raise CompileError(
             f"input {entry.name!r} has shape {_shape_text(entry.shape)}: XLA needs every "
-            f"dimension; give them with --input-shape {entry.name}=D1,D2,... "
+            f"dimension; give them with --input-shape {for_message(entry.name)}=D1,D2,... "
             "(the first one, the batch, comes from --batch)"
         )
     return shape
@@ -145,9 +150,27 @@ def _batched(shape: tuple[int, ...], batch: int) -> tuple[int, ...]:
     return (batch, *shape[1:]) if shape and shape[0] == -1 else tuple(shape)
 
 
-def _static(entry: IOEntry, shape: tuple[int, ...]) -> StaticIO:
-    node, _, index = entry.tensor.partition(":")
-    return StaticIO(entry.name, node, int(index or 0), entry.dtype, shape)
+def _static(kind: str, entry: IOEntry, shape: tuple[int, ...]) -> StaticIO:
+    """Checked field by field: each goes into generated C++ or the tf2xla
+    config, and a signature is JSON that anyone can write."""
+    name = entry.name
+    if not isinstance(name, str):
+        raise CompileError(f"the signature's {kind} name {name!r} is not a string")
+    bad = next((c for c in name if c == "\0" or 0xD800 <= ord(c) <= 0xDFFF), None)
+    if bad is not None:
+        # A NUL would end the C++ string; a lone surrogate has no UTF-8.
+        raise CompileError(
+            f"{kind} name {name!r} holds {bad!r}, which C++ strings cannot carry; "
+            "freeze the model again with other names"
+        )
+    node, _, index = entry.tensor.partition(":") if isinstance(entry.tensor, str) else ("", "", "")
+    if not is_valid_node_name(node) or not re.fullmatch("[0-9]*", index):
+        raise CompileError(f"{kind} {name!r}: {entry.tensor!r} is not a graph tensor (NODE:INDEX)")
+    if not isinstance(entry.dtype, str):
+        raise CompileError(f"{kind} {name!r}: dtype {entry.dtype!r} is not a type name")
+    if not all(type(size) is int and size >= 0 for size in shape):
+        raise CompileError(f"{kind} {name!r}: shape {list(entry.shape)!r} is not a list of sizes")
+    return StaticIO(name, node, int(index or 0), entry.dtype, shape)
 
 
 def _shape_text(shape: Iterable[int]) -> str:
@@ -162,12 +185,12 @@ def tf2xla_config(inputs: list[StaticIO], outputs: list[StaticIO]) -> str:
     for index, io in enumerate(inputs):
         dims = " ".join(f"dim {{ size: {d} }}" for d in io.shape)
         lines.append(
-            f'feed {{ id {{ node_name: "{io.node}" output_index: {io.output_index} }} '
+            f"feed {{ id {{ node_name: {cpp_string(io.node)} output_index: {io.output_index} }} "
             f'shape {{ {dims} }} name: "in{index}" }}'
         )
     for index, io in enumerate(outputs):
         lines.append(
-            f'fetch {{ id {{ node_name: "{io.node}" output_index: {io.output_index} }} '
+            f"fetch {{ id {{ node_name: {cpp_string(io.node)} output_index: {io.output_index} }} "
             f'name: "out{index}" }}'
         )
     return "\n".join(lines) + "\n"

@@ -11,12 +11,12 @@ from string import Template
 
 from tfreeze._version import __version__
 from tfreeze.compile.config import NUMERIC_DTYPES, StaticIO
+from tfreeze.compile.safe_text import cmake_string, comment_text, cpp_string
 from tfreeze.errors import CompileError
 
-__all__ = ["Variant", "api_values", "check_name", "render", "variant_class"]
+__all__ = ["Variant", "api_values", "cmake_values", "name_probe", "render", "variant_class"]
 
 _TEMPLATES = Path(__file__).parent / "templates"
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 @dataclass(frozen=True)
@@ -26,36 +26,6 @@ class Variant:
     batch: int
     inputs: list[StaticIO]
     outputs: list[StaticIO]
-
-
-def check_name(name: str) -> str:
-    if not _IDENTIFIER.match(name):
-        raise CompileError(
-            f"--name {name!r} is not a C++ identifier (letters, digits and _, not first a digit)"
-        )
-    if name == "main":
-        raise CompileError("--name 'main' would clash with the main() of the generated tools")
-    if _is_c_library_symbol(name):
-        # The name becomes a namespace at global scope, where the system
-        # headers the generated code includes declare the C library's functions
-        # (seen: `sleep`, from unistd.h): the two clash at compile time.
-        raise CompileError(
-            f"--name {name!r} is also a C library function, which the generated code's "
-            f"headers declare at global scope; pick another name, e.g. {name}_model"
-        )
-    return name
-
-
-def _is_c_library_symbol(name: str) -> bool:
-    """A function or variable the C and math libraries export, as seen from
-    this process: a superset of what the system headers declare."""
-    import ctypes
-
-    try:
-        ctypes.CDLL(None)[name]
-    except AttributeError:
-        return False
-    return True
 
 
 def variant_class(name: str, batch: int) -> str:
@@ -68,22 +38,52 @@ def render(template: str, **values: object) -> str:
     )
 
 
+def name_probe(name: str, header: str) -> str:
+    """A source that declares namespace ``name`` after every header the
+    generated code includes (tfcompile's ``header``.h the one it adds): it
+    compiles unless the name clashes with one of theirs."""
+    includes = {
+        line
+        for template in _TEMPLATES.glob("*.in")
+        for line in re.findall(r"^#include <.+>$", template.read_text(), re.M)
+    }
+    return "\n".join(
+        [*sorted(includes), '#include "tfreeze/errors.h"', f'#include "{header}.h"']
+        + [f"namespace {name} {{ int tfreeze_probe; }}"]
+        + [f"int tfreeze_probe_use() {{ return ::{name}::tfreeze_probe; }}", ""]
+    )
+
+
 def api_values(name: str, model_file: str, variants: list[Variant]) -> dict[str, object]:
-    """What model.h.in, model.cc.in, check.cc.in and bench.cc.in fill in."""
+    """What model.h.in, model.cc.in, check.cc.in and bench.cc.in fill in.
+    ``name`` is a checked identifier (``safe_text.check_name``); the file's
+    name and the signature's names go in only escaped (``safe_text``)."""
     first = variants[0]
     return {
         "name": name,
-        "guard": name.upper(),
-        "model_file": model_file,
+        # The name last: with no leading _ and no __ in it, the guard holds no
+        # __ either (reserved), and two models differing in case keep two guards.
+        "guard": f"TFREEZE_COMPILED_H_{name}",
+        "model_file": comment_text(model_file),
         "batches": ", ".join(str(v.batch) for v in variants),
         "first_batch": first.batch,
-        "first_input": first.inputs[0].name if first.inputs else "",
-        "first_output": first.outputs[0].name if first.outputs else "",
-        "first_output_type": NUMERIC_DTYPES[first.outputs[0].dtype] if first.outputs else "float",
+        "first_input": cpp_string(first.inputs[0].name if first.inputs else ""),
+        "first_output": cpp_string(first.outputs[0].name if first.outputs else ""),
+        "first_output_type": _cpp_type(first.outputs[0]) if first.outputs else "float",
         "includes": "\n".join(
             f'#include "{variant_class(name, v.batch)}.h"  // NOLINT' for v in variants
         ),
         "variants": ",\n".join(_variant_entry(name, v) for v in variants),
+    }
+
+
+def cmake_values(name: str, model_file: str, framework: str) -> dict[str, object]:
+    """What Config.cmake.in and CMakeLists.txt.in fill in; ``framework`` is
+    the path of TensorFlow's libtensorflow_framework.so.2."""
+    return {
+        "name": name,
+        "model_file": comment_text(model_file),
+        "framework": cmake_string(framework, "TensorFlow's library"),
     }
 
 
@@ -99,12 +99,18 @@ def _variant_entry(name: str, variant: Variant) -> str:
 
 
 def _infos(entries: list[StaticIO]) -> str:
-    return ", ".join(
-        f'TensorInfo{{"{_escape(io.name)}", "{io.dtype}", {{{", ".join(map(str, io.shape))}}}, '
-        f"{io.count}}}"
-        for io in entries
-    )
+    return ", ".join(map(_info, entries))
 
 
-def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"')
+def _info(io: StaticIO) -> str:
+    _cpp_type(io)  # refuses a dtype that compiled code has no type for
+    shape = ", ".join(map(str, io.shape))  # integers: config.py checked them
+    return f"TensorInfo{{{cpp_string(io.name)}, {cpp_string(io.dtype)}, {{{shape}}}, {io.count}}}"
+
+
+def _cpp_type(io: StaticIO) -> str:
+    # refuse_uncompilable (config.py) names every such entry before anything is
+    # compiled; checked again here so that no other dtype text reaches the code.
+    if io.dtype not in NUMERIC_DTYPES:
+        raise CompileError(f"{io.name!r} is {io.dtype!r}: compiled code takes numbers only")
+    return NUMERIC_DTYPES[io.dtype]
