@@ -1,13 +1,13 @@
 #include "rest_api.h"
 
 #include <algorithm>
-#include <set>
 #include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "json_tensors.h"
+#include "predict_request.h"
 
 namespace tfreeze::serve {
 namespace {
@@ -39,167 +39,21 @@ json TensorInfoJson(const TensorInfo& info) {
           {"name", info.name}};
 }
 
-std::string JoinNames(const std::vector<TensorInfo>& infos) {
-  std::string names;
-  for (const auto& info : infos) names += (names.empty() ? "" : ", ") + info.name;
-  return names;
-}
+// Below this a prediction's outputs are written as one string: the piecewise
+// writing is for replies of megabytes.
+constexpr std::size_t kStreamAboveBytes = std::size_t{1} << 20;
 
-const TensorInfo& InputNamed(const Model& model, const std::string& name) {
-  for (const auto& input : model.inputs()) {
-    if (input.name == name) return input;
-  }
-  throw InputError("unknown input \"" + name + "\"; this model's inputs are: " +
-                   JoinNames(model.inputs()));
-}
-
-void RequireAll(const Model& model, const std::set<std::string>& given, const char* where) {
-  for (const auto& input : model.inputs()) {
-    if (!input.optional && given.count(input.name) == 0) {
-      throw InputError("missing input \"" + input.name + "\" in " + where +
-                       "; this model's inputs are: " + JoinNames(model.inputs()));
-    }
-  }
-}
-
-bool IsNamedObject(const json& value) { return value.is_object() && !IsBase64Object(value); }
-
-const TensorInfo& OnlyInput(const Model& model, const char* key) {
-  if (model.inputs().size() != 1) {
-    throw InputError(std::string(key) + " holds plain values, but this model has several inputs (" +
-                     JoinNames(model.inputs()) + "): name them in " +
-                     (std::string(key) == "instances" ? "one object per instance" : "an object"));
-  }
-  return model.inputs()[0];
-}
-
-// The feeds of a request; the tensors own the values the feeds point to.
-struct Feeds {
-  std::vector<std::string> names;
-  std::vector<Tensor> tensors;
-
-  void Add(std::string name, Tensor tensor) {
-    names.push_back(std::move(name));
-    tensors.push_back(std::move(tensor));
-  }
-  std::vector<Feed> List() const {
-    std::vector<Feed> feeds;
-    for (std::size_t i = 0; i < names.size(); ++i) feeds.emplace_back(names[i], tensors[i]);
-    return feeds;
-  }
+// A streamed reply's outputs and memory, together.
+struct Prediction {
+  std::shared_ptr<RequestMemory> memory;  // first: given back last, after the outputs are freed
+  std::vector<Tensor> outputs;
+  bool row_format;
 };
 
-// Row format: a list of instances, each a value (one input) or an object
-// naming every input; stacked along a new first dimension.
-Feeds FromInstances(const Model& model, const json& instances) {
-  if (!instances.is_array() || instances.empty()) {
-    throw InputError("'instances' must be a non-empty list (one item per instance)");
-  }
-  Feeds feeds;
-  std::vector<const json*> items;
-  if (!IsNamedObject(instances[0])) {
-    const TensorInfo& input = OnlyInput(model, "instances");
-    for (std::size_t i = 0; i < instances.size(); ++i) {
-      if (IsNamedObject(instances[i])) {
-        throw InputError("instance " + std::to_string(i) + " is an object, instance 0 is not");
-      }
-      items.push_back(&instances[i]);
-    }
-    feeds.Add(input.name, StackInstances(items, input));
-    return feeds;
-  }
-  std::set<std::string> keys;
-  for (const auto& [key, value] : instances[0].items()) keys.insert(key);
-  RequireAll(model, keys, "instance 0");
-  for (std::size_t i = 0; i < instances.size(); ++i) {
-    std::set<std::string> these;
-    if (IsNamedObject(instances[i])) {
-      for (const auto& [key, value] : instances[i].items()) these.insert(key);
-    }
-    if (these != keys) {
-      throw InputError("instance " + std::to_string(i) +
-                       " does not name the same inputs as instance 0 (every instance must)");
-    }
-  }
-  for (const auto& key : keys) {
-    const TensorInfo& input = InputNamed(model, key);
-    items.clear();
-    for (const auto& instance : instances) items.push_back(&instance[key]);
-    feeds.Add(key, StackInstances(items, input));
-  }
-  return feeds;
-}
-
-// Columnar format: one value (one input) or an object of input name -> value.
-Feeds FromInputs(const Model& model, const json& inputs) {
-  Feeds feeds;
-  if (!IsNamedObject(inputs)) {
-    const TensorInfo& input = OnlyInput(model, "inputs");
-    feeds.Add(input.name, TensorFromJson(inputs, input));
-    return feeds;
-  }
-  std::set<std::string> keys;
-  for (const auto& [key, value] : inputs.items()) {
-    feeds.Add(key, TensorFromJson(value, InputNamed(model, key)));
-    keys.insert(key);
-  }
-  RequireAll(model, keys, "'inputs'");
-  return feeds;
-}
-
-bool AsBytes(const TensorInfo& output) {
-  const std::string suffix = "_bytes";
-  return output.dtype == DType::kString && output.name.size() >= suffix.size() &&
-         output.name.compare(output.name.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-// {"predictions": [...]}: per instance, the output's row (one output) or an
-// object of output name -> row.
-std::string RowReply(const std::vector<TensorInfo>& infos, const std::vector<Tensor>& outputs) {
-  std::int64_t batch = -1;
-  for (std::size_t i = 0; i < outputs.size(); ++i) {
-    if (outputs[i].shape().empty()) {
-      throw InputError("output \"" + infos[i].name + "\" is a scalar, which has no rows; " +
-                       "send the request in columnar form ('inputs')");
-    }
-    if (batch >= 0 && outputs[i].shape()[0] != batch) {
-      throw InputError("outputs differ in their first dimension (\"" + infos[i].name + "\": " +
-                       std::to_string(outputs[i].shape()[0]) + ", expected " +
-                       std::to_string(batch) + "); send the request in columnar form ('inputs')");
-    }
-    batch = outputs[i].shape()[0];
-  }
-  const bool objects = outputs.size() > 1;
-  std::string out = "{\"predictions\":[";
-  for (std::int64_t row = 0; row < batch; ++row) {
-    if (row > 0) out += ',';
-    if (objects) out += '{';
-    for (std::size_t i = 0; i < outputs.size(); ++i) {
-      if (objects) {
-        if (i > 0) out += ',';
-        AppendJsonString(out, infos[i].name);
-        out += ':';
-      }
-      AppendJson(out, outputs[i], AsBytes(infos[i]), row);
-    }
-    if (objects) out += '}';
-  }
-  return out + "]}";
-}
-
-// {"outputs": VALUE} for one output, {"outputs": {"name": VALUE, ...}} for several.
-std::string ColumnarReply(const std::vector<TensorInfo>& infos, const std::vector<Tensor>& outputs) {
-  const bool objects = outputs.size() > 1;
-  std::string out = objects ? "{\"outputs\":{" : "{\"outputs\":";
-  for (std::size_t i = 0; i < outputs.size(); ++i) {
-    if (objects) {
-      if (i > 0) out += ',';
-      AppendJsonString(out, infos[i].name);
-      out += ':';
-    }
-    AppendJson(out, outputs[i], AsBytes(infos[i]));
-  }
-  return out + (objects ? "}}" : "}");
+std::size_t Bytes(const std::vector<Tensor>& tensors) {
+  std::size_t bytes = 0;
+  for (const auto& tensor : tensors) bytes += tensor.byte_size();
+  return bytes;
 }
 
 }  // namespace
@@ -239,10 +93,22 @@ RestApi::RestApi(const Model& model, std::string name, std::int64_t version)
       status_path_(R"(/v1/models(?:/([^/:]+))?(?:/versions/(\d+)|/labels/([^/:]+))?(/metadata)?)",
                    std::regex::icase) {}
 
-Reply RestApi::Handle(const std::string& method, const std::string& path,
-                      std::string_view body) const {
+Reply RestApi::Handle(const std::string& method, const std::string& path, std::string body) const {
+  const auto memory = std::make_shared<RequestMemory>(UnlimitedBudget());
+  return Respond(method, path, std::move(body), memory, /*may_stream=*/false);
+}
+
+Reply RestApi::Handle(const std::string& method, const std::string& path, std::string body,
+                      std::shared_ptr<RequestMemory> memory) const {
+  return Respond(method, path, std::move(body), memory, /*may_stream=*/true);
+}
+
+Reply RestApi::Respond(const std::string& method, const std::string& path, std::string body,
+                       const std::shared_ptr<RequestMemory>& memory, bool may_stream) const {
   try {
-    return {200, Dispatch(method, path, body)};
+    return Dispatch(method, path, std::move(body), memory, may_stream);
+  } catch (const MemoryRefusal& e) {
+    return {e.http_status(), ErrorBody(e.what())};
   } catch (const Error& e) {
     return {HttpStatus(e.code()), ErrorBody(e.what())};
   } catch (const std::exception& e) {  // e.g. std::bad_alloc
@@ -250,16 +116,16 @@ Reply RestApi::Handle(const std::string& method, const std::string& path,
   }
 }
 
-std::string RestApi::Dispatch(const std::string& method, const std::string& path,
-                              std::string_view body) const {
+Reply RestApi::Dispatch(const std::string& method, const std::string& path, std::string body,
+                        const std::shared_ptr<RequestMemory>& memory, bool may_stream) const {
   if (path == "/healthz") {
     if (method != "GET") throw Error(Code::kInvalidArgument, "use GET /healthz");
-    return "{\"status\":\"ok\"}";
+    return {200, "{\"status\":\"ok\"}"};
   }
   std::smatch match;
   if (method == "POST" && std::regex_match(path, match, predict_path_)) {
     FindServable(match[1], match[2], match[3]);
-    if (match[4] == "predict") return Predict(body);
+    if (match[4] == "predict") return Predict(std::move(body), memory, may_stream);
     throw InputError("\":" + match[4].str() + "\" is not served: a frozen graph has one " +
                      "signature, for :predict (TF Serving's :classify and :regress need " +
                      "classification and regression signatures)");
@@ -267,7 +133,7 @@ std::string RestApi::Dispatch(const std::string& method, const std::string& path
   if (method == "GET" && std::regex_match(path, match, status_path_)) {
     if (match[1].length() == 0) throw InputError("Missing model name in request.");
     FindServable(match[1], match[2], match[3]);
-    return match[4].matched ? Metadata() : Status();
+    return {200, match[4].matched ? Metadata() : Status()};
   }
   if (path.size() >= 4 && std::equal(path.begin(), path.begin() + 4, "/v1/", [](char a, char b) {
         return std::tolower(static_cast<unsigned char>(a)) == b;
@@ -319,27 +185,32 @@ std::string RestApi::Metadata() const {
   return metadata.dump(1);
 }
 
-std::string RestApi::Predict(std::string_view body) const {
-  const json request = ParseJson(body);
-  if (!request.is_object()) throw InputError("the request body must be a JSON object");
-  if (request.contains("signature_name")) {
-    const json& signature = request["signature_name"];
-    if (!signature.is_string()) throw InputError("'signature_name' must be a string");
-    const auto& name = signature.get_ref<const std::string&>();
-    if (!name.empty() && name != "serving_default") {
-      throw InputError("Serving signature name: \"" + name +
-                       "\" not found in signature def; this model has one: serving_default");
-    }
+Reply RestApi::Predict(std::string body, const std::shared_ptr<RequestMemory>& memory,
+                       bool may_stream) const {
+  PredictRequest request = ReadPredictRequest(body, model_, *memory);
+  // The body is as large as its values: freed before the model runs.
+  memory->Give(body.size());
+  std::string().swap(body);
+  auto prediction = std::make_shared<Prediction>(
+      Prediction{memory, model_.Run(request.Feeds()), request.row_format});
+  memory->Give(request.bytes);
+  request = PredictRequest();
+  const std::vector<Tensor>& outputs = prediction->outputs;
+  memory->Count(Bytes(outputs));
+  if (prediction->row_format) CheckRowOutputs(model_.outputs(), outputs);
+  const std::vector<TensorInfo>* infos = &model_.outputs();
+  Reply reply;
+  if (!may_stream || Bytes(outputs) < kStreamAboveBytes) {
+    WritePredictReply(prediction->row_format, *infos, outputs, [&reply](std::string_view piece) {
+      reply.body += piece;
+      return true;
+    });
+    return reply;
   }
-  const bool row = request.contains("instances");
-  if (row == request.contains("inputs")) {
-    throw InputError(row ? "give either 'instances' or 'inputs', not both"
-                         : "Missing 'inputs' or 'instances' key");
-  }
-  const Feeds feeds = row ? FromInstances(model_, request["instances"])
-                          : FromInputs(model_, request["inputs"]);
-  const std::vector<Tensor> outputs = model_.Run(feeds.List());
-  return row ? RowReply(model_.outputs(), outputs) : ColumnarReply(model_.outputs(), outputs);
+  reply.stream = [prediction, infos](const ReplySink& sink) {
+    return WritePredictReply(prediction->row_format, *infos, prediction->outputs, sink);
+  };
+  return reply;
 }
 
 }  // namespace tfreeze::serve

@@ -5,23 +5,29 @@
 //
 // cpp-httplib accepts connections and hands each to a pool thread; every
 // request runs the one shared tfreeze::Model (Run is safe from many threads).
-// SIGTERM or SIGINT stops accepting, lets requests in flight finish, exits 0.
+// What requests hold in memory is capped, each and all together
+// (memory_budget.h). SIGTERM or SIGINT stops accepting, lets requests in
+// flight finish, exits 0.
 #include <netdb.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include <CLI/CLI.hpp>
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "memory_budget.h"
 #include "rest_api.h"
 #include "tfreeze/tfreeze.h"
 #include "tool_options.h"
@@ -38,6 +44,7 @@ struct ServeOptions {
   std::size_t max_body_bytes = 64 << 20;
   int timeout_seconds = 30;
   int http_threads = 8;
+  tfreeze::serve::MemoryLimits memory;
 };
 
 void AddServeOptions(CLI::App& app, ServeOptions& serve) {
@@ -61,7 +68,43 @@ void AddServeOptions(CLI::App& app, ServeOptions& serve) {
   app.add_option("--http-threads", serve.http_threads, "requests handled at once")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  app.add_option("--max-request-memory", serve.memory.per_request,
+                 "bytes one request may hold at once, its body and decoded inputs (over: 413)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--max-memory-in-flight", serve.memory.in_flight,
+                 "bytes all requests in flight may hold together (over: 503, to retry later)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
 }
+
+void CheckMemoryLimits(const tfreeze::serve::MemoryLimits& limits) {
+  if (limits.in_flight < limits.per_request) {
+    throw tfreeze::Error(tfreeze::Code::kInvalidArgument,
+                         "--max-memory-in-flight (" + std::to_string(limits.in_flight) +
+                             ") is below --max-request-memory (" +
+                             std::to_string(limits.per_request) +
+                             "): a request that large could never be served");
+  }
+}
+
+// httplib listens with a backlog of 5 (CPPHTTPLIB_LISTEN_BACKLOG, compiled
+// into Debian's library: defining it here changes nothing). When more
+// clients than that connect at once, the kernel's queue overflows into SYN
+// cookies, and a connection whose cookie fails to check is reset: 1 request
+// in 5,000 from 50 keep-alive clients (which reconnect every 5 requests,
+// httplib's keep-alive count), with SyncookiesFailed counting each one.
+class Server : public httplib::Server {
+ public:
+  // On a bound socket, listen() again only changes the backlog (Linux); the
+  // kernel caps it at net.core.somaxconn.
+  void WidenBacklog() {
+    if (::listen(svr_sock_, SOMAXCONN) != 0) {
+      throw tfreeze::Error(tfreeze::Code::kInternal,
+                           std::string("cannot widen the listen backlog: ") + std::strerror(errno));
+    }
+  }
+};
 
 // Why binding failed, from the system (httplib only says that it did).
 std::string BindFailure(const std::string& host, int port) {
@@ -86,34 +129,116 @@ std::string BindFailure(const std::string& host, int port) {
          (port != 0 ? "; choose another with --port (0: any free port)" : "");
 }
 
-void Configure(httplib::Server& server, const tfreeze::serve::RestApi& api,
-               const ServeOptions& serve) {
-  const auto reply = [&api](const httplib::Request& request, const std::string& body,
-                            httplib::Response& response) {
-    const auto answer = api.Handle(request.method, request.path, body);
-    response.status = answer.status;
-    response.set_content(answer.body, "application/json");
+// The Content-Length a request declares; 0 when it has none (chunked).
+std::size_t DeclaredLength(const httplib::Request& request) {
+  const std::string text = request.get_header_value("Content-Length");
+  std::size_t length = 0;
+  std::from_chars(text.data(), text.data() + text.size(), length);
+  return length;
+}
+
+// What a request is expected to hold per byte of its body: the body and its
+// decoded values, which for float32 values of a few digits take about as
+// many bytes as their text (3.5M rows of 4: a 63 MB body, 56 MB of values).
+constexpr std::size_t kExpectedBytesPerBodyByte = 2;
+
+// Reads the body, counted against `memory` as it comes (a declared length
+// at once, with room for its values). A body refused for memory is still
+// read to its end and dropped, so the client gets the 503 (or 413) rather
+// than a reset, and the connection can carry its next request. False when
+// httplib could not read it (it set the status: 413 over
+// --max-request-bytes, 400).
+bool ReadBody(const httplib::ContentReader& read, std::size_t declared, std::size_t max_bytes,
+              tfreeze::serve::RequestMemory& memory, std::string& body,
+              std::optional<tfreeze::serve::MemoryRefusal>& refusal) {
+  std::size_t counted = 0;
+  const auto refusing = [&](const auto& take) {
+    if (refusal) return true;
+    try {
+      take();
+    } catch (const tfreeze::serve::MemoryRefusal& e) {
+      refusal = e;
+      std::string().swap(body);
+    }
+    return refusal.has_value();
   };
+  const auto count = [&](std::size_t bytes) {
+    return refusing([&] {
+      if (bytes > counted) memory.Take(bytes - counted, "the request body");
+      counted = std::max(counted, bytes);
+    });
+  };
+  if (declared <= max_bytes) {  // a larger one httplib refuses as it reads
+    const bool refused = refusing([&] {
+      memory.Expect(kExpectedBytesPerBodyByte * declared, "the request body and its values");
+    });
+    if (!refused && !count(declared)) body.reserve(declared);
+  }
+  return read([&](const char* data, std::size_t size) {
+    if (!count(body.size() + size)) body.append(data, size);
+    return true;
+  });
+}
+
+// Sends a streamed reply with chunked transfer encoding, as it is written.
+void SetStream(httplib::Response& response,
+               std::function<bool(const tfreeze::serve::ReplySink&)> stream) {
+  response.set_chunked_content_provider(
+      "application/json", [stream](std::size_t, httplib::DataSink& sink) {
+        try {
+          const bool sent = stream(
+              [&sink](std::string_view piece) { return sink.write(piece.data(), piece.size()); });
+          if (sent) sink.done();
+          return sent;
+        } catch (const std::exception&) {  // httplib does not catch while writing
+          return false;                    // the client sees the connection close
+        }
+      });
+}
+
+void Answer(const httplib::Request& request, httplib::Response& response,
+            tfreeze::serve::Reply reply) {
+  response.status = reply.status;
+  if (reply.status == 503) response.set_header("Retry-After", "1");
+  if (reply.stream && request.version == "HTTP/1.1") {
+    return SetStream(response, std::move(reply.stream));
+  }
+  if (reply.stream) {  // HTTP/1.0 has no chunked encoding: the reply whole
+    reply.stream([&reply](std::string_view piece) {
+      reply.body += piece;
+      return true;
+    });
+  }
+  response.body = std::move(reply.body);  // set_content would copy it
+  response.set_header("Content-Type", "application/json");
+}
+
+void Configure(Server& server, const tfreeze::serve::RestApi& api,
+               tfreeze::serve::MemoryBudget& budget, const ServeOptions& serve) {
   // Bodies are read through a content reader: httplib's own reading would
   // refuse form-encoded bodies over 8 KB with 413, and `curl -d` labels its
   // JSON as a form. The reader still enforces --max-request-bytes.
-  const auto read_then_reply = [reply](const httplib::Request& request,
-                                       httplib::Response& response,
-                                       const httplib::ContentReader& read) {
+  const auto read_then_reply = [&api, &budget, &serve](const httplib::Request& request,
+                                                       httplib::Response& response,
+                                                       const httplib::ContentReader& read) {
     if (request.is_multipart_form_data()) {
-      response.status = 400;
-      return response.set_content(tfreeze::serve::ErrorBody("send JSON, not a multipart form"),
-                                  "application/json");
+      return Answer(request, response,
+                    {400, tfreeze::serve::ErrorBody("send JSON, not a multipart form")});
     }
+    auto memory = std::make_shared<tfreeze::serve::RequestMemory>(budget);
     std::string body;
-    const bool complete = read([&body](const char* data, std::size_t size) {
-      body.append(data, size);
-      return true;
-    });
-    if (complete) reply(request, body, response);  // else the status says why (413, 400)
+    std::optional<tfreeze::serve::MemoryRefusal> refusal;
+    if (!ReadBody(read, DeclaredLength(request), serve.max_body_bytes, *memory, body, refusal)) {
+      return;  // the status says why (413, 400)
+    }
+    if (refusal) {
+      return Answer(request, response,
+                    {refusal->http_status(), tfreeze::serve::ErrorBody(refusal->what())});
+    }
+    Answer(request, response, api.Handle(request.method, request.path, std::move(body), memory));
   };
-  server.Get(".*", [reply](const httplib::Request& request, httplib::Response& response) {
-    reply(request, request.body, response);
+  server.Get(".*", [&api](const httplib::Request& request, httplib::Response& response) {
+    Answer(request, response, api.Handle(request.method, request.path, request.body));
   });
   server.Post(".*", read_then_reply);
   server.Put(".*", read_then_reply);
@@ -153,7 +278,7 @@ extern "C" void OnStopSignal(int signal) {
   [[maybe_unused]] const auto written = write(signal_pipe[1], &byte, 1);
 }
 
-void WatchSignals(httplib::Server& server) {
+void WatchSignals(Server& server) {
   if (pipe(signal_pipe) != 0) throw std::runtime_error("cannot create a pipe for signals");
   struct sigaction action {};
   action.sa_handler = OnStopSignal;
@@ -184,15 +309,18 @@ void Announce(const std::string& name, const ServeOptions& serve, int port, bool
 }
 
 int Serve(const tfreeze::tools::ToolOptions& tool, ServeOptions serve) {
+  CheckMemoryLimits(serve.memory);
   const tfreeze::Model model = tfreeze::Model::Load(tool.model_path, tool.ToOptions());
   if (serve.name.empty()) serve.name = std::filesystem::path(tool.model_path).stem().string();
   const tfreeze::serve::RestApi api(model, serve.name, serve.version);
+  tfreeze::serve::MemoryBudget budget(serve.memory);
 
-  httplib::Server server;
-  Configure(server, api, serve);
+  Server server;
+  Configure(server, api, budget, serve);
   const int port = serve.port == 0 ? server.bind_to_any_port(serve.host)
                                    : (server.bind_to_port(serve.host, serve.port) ? serve.port : -1);
   if (port < 0) throw tfreeze::Error(tfreeze::Code::kUnavailable, BindFailure(serve.host, serve.port));
+  server.WidenBacklog();
   WatchSignals(server);
   Announce(serve.name, serve, port, tool.json);
   server.listen_after_bind();  // returns once stopped and every request is answered
