@@ -6,10 +6,10 @@
 // cpp-httplib accepts connections and hands each to a pool thread; every
 // request runs the one shared tfreeze::Model (Run is safe from many threads).
 // What requests hold in memory is capped, each and all together
-// (memory_budget.h). SIGTERM or SIGINT stops accepting, lets requests in
-// flight finish, exits 0.
+// (memory_budget.h). SIGTERM or SIGINT stops accepting, closes idle
+// keep-alive connections and gives requests in flight --drain-timeout to
+// finish (drain.h).
 #include <netdb.h>
-#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -21,12 +21,12 @@
 #include <filesystem>
 #include <iostream>
 #include <optional>
-#include <thread>
 
 #include <CLI/CLI.hpp>
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "drain.h"
 #include "memory_budget.h"
 #include "rest_api.h"
 #include "tfreeze/tfreeze.h"
@@ -43,6 +43,8 @@ struct ServeOptions {
   std::int64_t version = 1;
   std::size_t max_body_bytes = 64 << 20;
   int timeout_seconds = 30;
+  int keep_alive_seconds = 5;
+  int drain_seconds = 10;  // well inside Kubernetes' 30 s grace period
   int http_threads = 8;
   tfreeze::serve::MemoryLimits memory;
 };
@@ -64,6 +66,16 @@ void AddServeOptions(CLI::App& app, ServeOptions& serve) {
   app.add_option("--request-timeout", serve.timeout_seconds,
                  "seconds a client may stall while sending a request or reading the reply")
       ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--keep-alive-timeout", serve.keep_alive_seconds,
+                 "seconds an idle keep-alive connection stays open, holding an HTTP thread "
+                 "(0: close after every reply)")
+      ->check(CLI::Range(0, 3600))
+      ->capture_default_str();
+  app.add_option("--drain-timeout", serve.drain_seconds,
+                 "seconds requests in flight get to finish after SIGTERM before they are cut "
+                 "off (0: none)")
+      ->check(CLI::Range(0, 3600))
       ->capture_default_str();
   app.add_option("--http-threads", serve.http_threads, "requests handled at once")
       ->check(CLI::PositiveNumber)
@@ -213,6 +225,18 @@ void Answer(const httplib::Request& request, httplib::Response& response,
   response.set_header("Content-Type", "application/json");
 }
 
+// A request is in flight from its head, read, to its reply, written: httplib
+// calls the logger once the reply is out (and skips it when it could not be
+// written; the tracker copes).
+void TrackRequests(Server& server, tfreeze::serve::RequestTracker& tracker) {
+  server.set_pre_routing_handler([&tracker](const httplib::Request& request, httplib::Response&) {
+    tracker.Begin(request.remote_addr + ":" + std::to_string(request.remote_port));
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+  server.set_logger(
+      [&tracker](const httplib::Request&, const httplib::Response&) { tracker.End(); });
+}
+
 void Configure(Server& server, const tfreeze::serve::RestApi& api,
                tfreeze::serve::MemoryBudget& budget, const ServeOptions& serve) {
   // Bodies are read through a content reader: httplib's own reading would
@@ -263,36 +287,12 @@ void Configure(Server& server, const tfreeze::serve::RestApi& api,
   server.set_payload_max_length(serve.max_body_bytes);
   server.set_read_timeout(serve.timeout_seconds);
   server.set_write_timeout(serve.timeout_seconds);
-  server.set_keep_alive_timeout(serve.timeout_seconds);
+  // Each idle keep-alive connection holds a pool thread while it waits.
+  server.set_keep_alive_timeout(std::max(serve.keep_alive_seconds, 1));
+  if (serve.keep_alive_seconds == 0) server.set_keep_alive_max_count(1);
+  TrackRequests(server, tfreeze::serve::RequestTracker::Leaked());
   const int threads = serve.http_threads;
   server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-}
-
-// SIGTERM/SIGINT may reach any thread (TensorFlow starts its own), so the
-// handler only writes the signal to a pipe; a watcher thread reads it and
-// stops the server gracefully. A second signal ends the process at once.
-int signal_pipe[2] = {-1, -1};
-
-extern "C" void OnStopSignal(int signal) {
-  const char byte = static_cast<char>(signal);
-  [[maybe_unused]] const auto written = write(signal_pipe[1], &byte, 1);
-}
-
-void WatchSignals(Server& server) {
-  if (pipe(signal_pipe) != 0) throw std::runtime_error("cannot create a pipe for signals");
-  struct sigaction action {};
-  action.sa_handler = OnStopSignal;
-  sigemptyset(&action.sa_mask);
-  sigaction(SIGTERM, &action, nullptr);
-  sigaction(SIGINT, &action, nullptr);
-  std::thread([&server] {
-    char signal = 0;
-    if (read(signal_pipe[0], &signal, 1) != 1) return;
-    std::cerr << kTool << ": " << strsignal(signal)
-              << ": finishing requests in flight, then stopping (again to stop now)" << std::endl;
-    server.stop();
-    if (read(signal_pipe[0], &signal, 1) == 1) std::_Exit(1);
-  }).detach();
 }
 
 void Announce(const std::string& name, const ServeOptions& serve, int port, bool json) {
@@ -321,7 +321,9 @@ int Serve(const tfreeze::tools::ToolOptions& tool, ServeOptions serve) {
                                    : (server.bind_to_port(serve.host, serve.port) ? serve.port : -1);
   if (port < 0) throw tfreeze::Error(tfreeze::Code::kUnavailable, BindFailure(serve.host, serve.port));
   server.WidenBacklog();
-  WatchSignals(server);
+  tfreeze::serve::StopOnSignals({[&server] { server.stop(); },
+                                 &tfreeze::serve::RequestTracker::Leaked(), port,
+                                 serve.drain_seconds, kTool});
   Announce(serve.name, serve, port, tool.json);
   server.listen_after_bind();  // returns once stopped and every request is answered
   std::cerr << kTool << ": stopped" << std::endl;
