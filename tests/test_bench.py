@@ -42,6 +42,10 @@ def test_compare_all_runners_with_sweeps_and_plot(frozen, tmp_path):
     assert {r["runner"] for r in rows} == {"tfreeze", "python", "onnxruntime", "keras"}
     assert {(r["batch"], r["threads"]) for r in rows} == {(1, 1), (4, 1), (1, 2), (4, 2)}
     for row in rows:
+        if row["runner"] == "keras" and row["threads"] == 2:
+            # Keras runs on TensorFlow's global pools, sized once: at the first --threads only.
+            assert "measured only at the first --threads (1)" in row["error"]
+            continue
         assert row["iterations"] == 20 and 0 < row["p50_us"] <= row["p99_us"]
         assert row["throughput_per_s"] == pytest.approx(row["batch"] * 1e6 / row["mean_us"])
     assert report["p50_us"] == rows[0]["p50_us"] and report["batch_size"] == 1
@@ -63,7 +67,10 @@ def test_cold_start_of_tfreeze_does_not_import_tensorflow_python(frozen):
 def test_bad_runner_and_missing_source_are_clear(frozen):
     bad = tfreeze_cli("bench", str(frozen("mlp").path), "--compare", "tflite")
     assert bad.returncode == 2
-    assert "unknown runner 'tflite'; choose from: tfreeze, python, onnxruntime, keras" in bad.stderr
+    assert (
+        "unknown runner 'tflite'; choose from: tfreeze, python, onnxruntime, openvino, keras"
+        in bad.stderr
+    )
     no_source = tfreeze_cli("bench", str(frozen("mlp").path), "--compare", "keras")
     assert no_source.returncode == 2 and "needs the source model" in no_source.stderr
 
@@ -108,11 +115,16 @@ def test_tables_piped_at_80_columns_keep_headers_and_numbers():
     probe = (
         "from tfreeze.cli import render\n"
         "from tfreeze.cli.common import console\n"
+        "from tfreeze.measure import bench\n"
         "from tfreeze.measure.bench import BenchRow\n"
         "stats = dict(p50_us=12345.6, p90_us=23456.7, p99_us=34567.8, mean_us=12345.1,"
         " stddev_us=1234.5)\n"
-        "rows = [BenchRow('tfreeze', 32, 2, stats), BenchRow('onnxruntime', 32, 2, stats),"
+        "peer = dict(precision='fp32', threads=2, settings='intra_op/inter_op_num_threads=2/2',"
+        " empty_model='the same inputs, each through a Shape op')\n"
+        "rows = [BenchRow('tfreeze', 32, 2, stats),"
+        " BenchRow('onnxruntime', 32, 2, stats, loop_p50_us=45.6, peer=peer),"
         " BenchRow('keras', 32, 2, stats, error='needs --source MODEL.keras')]\n"
+        "bench._add_ratios(rows)\n"
         "console.print(render.bench_table('build/bench/some-model.pb', rows))\n"
     )
     import os
@@ -125,8 +137,14 @@ def test_tables_piped_at_80_columns_keep_headers_and_numbers():
         check=True,
     )
     assert "…" not in result.stdout
-    header = next(line for line in result.stdout.splitlines() if "runner" in line)
-    for column in ("batch", "threads", "p50", "stddev", "items/s", "× tfreeze"):
-        assert column in header
-    assert "12345.6" in result.stdout and "onnxruntime" in result.stdout
+    headers = [line for line in result.stdout.splitlines() if "runner" in line]
+    for column in ("batch", "threads", "p50", "stddev", "items/s"):
+        assert column in headers[0]
+    # The comparison's headers take two lines; each label is whole on one of them.
+    lines = result.stdout.splitlines()
+    at = lines.index(headers[1])
+    for column in ("raw", "loop", "compute", "tfreeze", "÷ compute", "÷ raw"):
+        assert column in lines[at - 1] or column in headers[1]
+    assert "12345.6" in result.stdout and "12300.0" in result.stdout  # raw, and raw − loop
+    assert "onnxruntime" in result.stdout and "intra_op/inter_op_num_threads=2/2" in result.stdout
     assert "keras: needs --source MODEL.keras" in result.stdout

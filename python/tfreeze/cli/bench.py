@@ -32,6 +32,7 @@ def add_parser(commands: Any) -> None:
         epilog="examples:\n"
         "  tfreeze bench model.pb --batch 1,32\n"
         "  tfreeze bench model.pb --threads 1,2 --compare python --plot bench.png\n"
+        "  tfreeze bench model.pb --threads 1 --compare onnxruntime,openvino\n"
         "  tfreeze bench model.pb --config tuned.json --json\n"
         "  tfreeze bench build/digits --batch 1,8    (a `tfreeze compile` directory)",
     )
@@ -43,7 +44,12 @@ def add_parser(commands: Any) -> None:
         default=None,
         help="intra- and inter-op thread counts, e.g. 1,2 (default: TensorFlow's)",
     )
-    p.add_argument("--compare", help="also measure: python, onnxruntime, keras (comma-separated)")
+    p.add_argument(
+        "--compare",
+        help="also measure peers, comma-separated: python, onnxruntime, openvino, keras; each is "
+        "timed in a Python loop, raw and minus the same loop on an empty model (compute), in fp32 "
+        "at the same --threads",
+    )
     p.add_argument("--source", help="the .keras model the .pb came from (for keras)")
     p.add_argument("--iterations", type=positive, default=200)
     p.add_argument("--warmup", type=int, default=10)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
+from rich.console import Console, Group
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -204,47 +205,86 @@ def verify_table(path: str, report: dict[str, Any]) -> Table:
     return table
 
 
-def bench_table(path: str, rows: list[Any]) -> Table:
-    """One row per runner, batch and thread count; ratios against tfreeze's p50."""
-    table = Table(title=f"{path}: latency (µs)")
-    for column in (
-        "runner",
-        "batch",
-        "threads",
-        "p50",
-        "p90",
-        "p99",
-        "mean",
-        "stddev",
-        "items/s",
-        "× tfreeze",
-    ):
+def bench_table(path: str, rows: list[Any]) -> Any:
+    """One row per runner, batch and thread count; with peers, a second table
+    divides tfreeze's p50 by each peer's compute and raw p50, each labeled."""
+    table = Table(
+        title=f"{path}: latency (µs); peers: their raw Python loop", caption_justify="left"
+    )
+    for column in ("runner", "batch", "threads", "p50", "p90", "p99", "mean", "stddev", "items/s"):
         table.add_column(column, justify="left" if column == "runner" else "right")
-    baseline = {(r.batch, r.threads): r.stats["p50_us"] for r in rows if r.runner == "tfreeze"}
-    # Why a runner could not run goes under the table, not into a narrow column.
-    failures = dict.fromkeys(f"{row.runner}: {row.error}" for row in rows if row.error)
-    if failures:
-        table.caption = "[red]could not run[/red] " + "; ".join(failures)
     for row in rows:
-        stats = row.stats
+        if row.error and row.runner != "tfreeze":
+            continue  # a peer's row in the comparison below says it could not run
+        table.add_row(row.runner, str(row.batch), str(row.threads or "auto"), *_latency(row))
+    peers = [row for row in rows if row.ratios or (row.error and row.runner != "tfreeze")]
+    return Group(table, _peer_table(peers)) if peers else table
+
+
+def _latency(row: Any) -> list[str]:
+    if row.error:
+        return ["[red]could not run[/red]", *[""] * 5]
+    keys = ("p50_us", "p90_us", "p99_us", "mean_us", "stddev_us")
+    return [*(f"{row.stats[k]:.1f}" for k in keys), f"{row.throughput:,.0f}"]
+
+
+# Two-line headers keep the comparison narrow enough for an 80-column terminal.
+_PEER_COLUMNS = (
+    "runner",
+    "batch",
+    "threads",
+    "raw\np50",
+    "loop\np50",
+    "compute\np50",
+    "tfreeze\n÷ compute",
+    "tfreeze\n÷ raw",
+)
+
+
+def _peer_table(rows: list[Any]) -> Table:
+    table = Table(title="against tfreeze (p50 µs, fp32, the same threads)", caption_justify="left")
+    for column in _PEER_COLUMNS:
+        table.add_column(column, justify="left" if column == "runner" else "right")
+    for row in rows:
+        head = (row.runner, str(row.batch), str(row.threads or "auto"))
         if row.error:
-            table.add_row(
-                row.runner,
-                str(row.batch),
-                str(row.threads or "auto"),
-                "[red]could not run[/red]",
-                *[""] * 6,
-            )
+            table.add_row(*head, "[red]could not run[/red]", *[""] * 4)
             continue
-        table.add_row(
-            row.runner,
-            str(row.batch),
-            str(row.threads or "auto"),
-            *(f"{stats[k]:.1f}" for k in ("p50_us", "p90_us", "p99_us", "mean_us", "stddev_us")),
-            f"{row.throughput:,.0f}",
-            f"{stats['p50_us'] / baseline[(row.batch, row.threads)]:.2f}",
+        compute = f"{row.compute_p50_us:.1f}" + (
+            "[yellow]*[/yellow]" if row.below_loop_noise else ""
         )
+        # A compute figure inside the loop's noise divides into nothing meaningful.
+        ratios = [
+            "n/a"
+            if row.below_loop_noise and r["ratio_to"] == "compute_p50_us"
+            else f"{r['value']:.2f}"
+            for r in row.ratios
+        ]
+        table.add_row(
+            *head, f"{row.stats['p50_us']:.1f}", f"{row.loop_p50_us:.1f}", compute, *ratios
+        )
+    table.caption = _peer_caption(rows)
     return table
+
+
+def _peer_caption(rows: list[Any]) -> str:
+    described = {row.runner: row.peer for row in rows if row.peer}
+    empties = dict.fromkeys(peer["empty_model"] for peer in described.values())
+    # Why a peer could not run goes under the table, not into a narrow column.
+    failures = dict.fromkeys(f"{row.runner}: {row.error}" for row in rows if row.error)
+    lines = [f"[red]could not run[/red] {escape(printable(f))}" for f in failures]
+    lines += [
+        "raw: the peer's Python loop. loop: the same loop on an empty model "
+        f"({'; '.join(empties) or 'the same inputs'}). compute: raw − loop.",
+        "tfreeze runs in a C++ loop: tfreeze ÷ compute is the like-for-like ratio, tfreeze ÷ "
+        "raw what a Python user of the peer sees; below 1, tfreeze is faster.",
+    ]
+    if any(row.below_loop_noise for row in rows):
+        lines.append(
+            "[yellow]*[/yellow] below the loop's noise: the empty model's loop was as slow"
+        )
+    lines += [f"{runner}: {peer['settings']}" for runner, peer in described.items()]
+    return "\n".join(lines)
 
 
 def tune_table(path: str, result: Any) -> Table:

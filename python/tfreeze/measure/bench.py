@@ -1,8 +1,13 @@
 """`tfreeze bench`: latency of a .pb in tfreeze's C++ loop, optionally compared
-in the same run with Python session.run on the same file, ONNX Runtime (the
-file converted with tf2onnx) and a Keras call, over batch sizes and thread
-counts; plus cold start (load, time to first result, peak RSS) measured in
-fresh processes."""
+in the same run with peers (tfreeze.measure.peers: Python session.run on the
+same file, ONNX Runtime on it converted by tf2onnx, OpenVINO reading it, a
+Keras call), over batch sizes and thread counts; plus cold start (load, time
+to first result, peak RSS) measured in fresh processes.
+
+A peer runs in a Python loop; the same loop on an empty model with the same
+inputs is timed beside it, so each peer has a raw figure (what a Python user
+sees) and a compute figure (raw minus that loop), and tfreeze is divided by
+both, each ratio naming its divisor."""
 
 from __future__ import annotations
 
@@ -17,24 +22,34 @@ from typing import Any
 
 import numpy as np
 
-from tfreeze.measure.latency import time_python_loop
+from tfreeze.measure.latency import time_against_empty
+from tfreeze.measure.peers import MODULES, PEERS, PeerCannotRun, read_signature
 from tfreeze.runtime.model import Model
+from tfreeze.signature import Signature
 
 __all__ = [
     "RUNNERS",
     "BenchRow",
     "cold_start",
-    "measure_runner",
+    "measure_peer",
     "plot",
     "plot_figure",
     "run_bench",
 ]
 
-RUNNERS = ("tfreeze", "python", "onnxruntime", "keras")
+RUNNERS = ("tfreeze", "python", "onnxruntime", "openvino", "keras")
+
+# A peer's compute (raw minus its loop) is floored here: when the empty
+# model's loop is as slow as the model's, the difference is noise, not speed.
+COMPUTE_FLOOR_US = 0.01
 
 
 @dataclass
 class BenchRow:
+    """One runner at one batch and thread count. A peer's ``stats`` are its
+    raw Python-loop figures; ``loop_p50_us`` is the same loop on the empty
+    model, and ``ratios`` say what tfreeze's p50 is divided by."""
+
     runner: str
     batch: int
     threads: int | None
@@ -42,6 +57,9 @@ class BenchRow:
     samples_us: list[float] = field(default_factory=list)
     error: str | None = None  # a comparison runner that could not run this model
     executor: str | None = None  # tfreeze's rows: the executor its session ran with
+    loop_p50_us: float | None = None  # a peer's empty-model loop
+    peer: dict[str, Any] = field(default_factory=dict)  # Peer.describe()
+    ratios: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def throughput(self) -> float:
@@ -49,13 +67,37 @@ class BenchRow:
         mean = self.stats.get("mean_us", 0)
         return self.batch * 1e6 / mean if mean else 0.0
 
+    @property
+    def below_loop_noise(self) -> bool:
+        return self.loop_p50_us is not None and self.loop_p50_us >= self.stats["p50_us"]
+
+    @property
+    def compute_p50_us(self) -> float:
+        """A peer's p50 without its Python loop; tfreeze's own p50."""
+        if self.loop_p50_us is None:
+            return self.stats["p50_us"]
+        return max(self.stats["p50_us"] - self.loop_p50_us, COMPUTE_FLOOR_US)
+
     def as_dict(self) -> dict[str, Any]:
         base = {"runner": self.runner, "batch": self.batch, "threads": self.threads}
         if self.executor:
             base["executor"] = self.executor
         if self.error:
             return {**base, "error": self.error}
-        return {**base, **self.stats, "throughput_per_s": self.throughput}
+        figures = {**self.stats, "throughput_per_s": self.throughput}
+        if self.loop_p50_us is None:
+            return {**base, "timed": "C++ loop", "precision": "fp32", **figures}
+        return {
+            **base,
+            "timed": "Python loop",
+            **self.peer,
+            **figures,
+            "raw_p50_us": self.stats["p50_us"],
+            "loop_p50_us": self.loop_p50_us,
+            "compute_p50_us": self.compute_p50_us,
+            "below_loop_noise": self.below_loop_noise,
+            "ratios": self.ratios,
+        }
 
 
 def _check_runners(runners: Iterable[str], source: Any) -> list[str]:
@@ -65,11 +107,11 @@ def _check_runners(runners: Iterable[str], source: Any) -> list[str]:
             raise ValueError(f"unknown runner {runner!r}; choose from: {', '.join(RUNNERS)}")
     if "keras" in chosen and source is None:
         raise ValueError("comparing with keras needs the source model (--source MODEL.keras)")
-    if "onnxruntime" in chosen:
-        missing = [m for m in ("tf2onnx", "onnxruntime") if not _importable(m)]
+    for runner in chosen:
+        missing = [m for m in MODULES.get(runner, ()) if not _importable(m)]
         if missing:
             raise ValueError(
-                f"comparing with onnxruntime needs {' and '.join(missing)}: "
+                f"comparing with {runner} needs {' and '.join(missing)}: "
                 f"pip install {' '.join(missing)} (or, from the tfreeze checkout, "
                 'pip install ".[bench]")'
             )
@@ -82,57 +124,21 @@ def _importable(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
-def _onnx_step(path: str, model: Model, feeds: dict, threads: int | None) -> Callable[[], Any]:
-    import onnxruntime as ort
-    import tensorflow as tf
-    import tf2onnx
-
-    graph_def = tf.compat.v1.GraphDef()
-    with open(path, "rb") as file:
-        graph_def.ParseFromString(file.read())
-    proto, _ = tf2onnx.convert.from_graph_def(
-        graph_def,
-        input_names=[f"{n}:0" for n in model.input_names],
-        output_names=[f"{n}:0" for n in model.output_names],
-        opset=17,
-    )
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads or 0
-    options.inter_op_num_threads = threads or 0
-    session = ort.InferenceSession(
-        proto.SerializeToString(), options, providers=["CPUExecutionProvider"]
-    )
-    onnx_feeds = {f"{name}:0": value for name, value in feeds.items()}
-    return lambda: session.run(None, onnx_feeds)
-
-
-def measure_runner(
+def measure_peer(
     runner: str,
     path: str,
-    model: Model,
+    signature: Signature,
     source: Any,
     feeds: dict,
     threads: int | None,
     warmup: int,
     iterations: int,
-) -> dict[str, Any]:
-    if runner == "tfreeze":
-        return model.benchmark(feeds, warmup=warmup, iterations=iterations)
-    if runner == "python":
-        from tfreeze.runtime.python_session import PythonSession
-
-        with PythonSession(path, intra_op_threads=threads, inter_op_threads=threads) as session:
-            return time_python_loop(
-                lambda: session.run(feeds), warmup=warmup, iterations=iterations
-            )
-    if runner == "onnxruntime":
-        step = _onnx_step(path, model, feeds, threads)
-        return time_python_loop(step, warmup=warmup, iterations=iterations)
-    from tfreeze.freezer.keras_io import KerasIO, load_keras_model
-
-    io = KerasIO.of(load_keras_model(source))
-    flat = [feeds[name] for name in model.input_names]
-    return time_python_loop(lambda: io.call(flat), warmup=warmup, iterations=iterations)
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """A peer's raw Python-loop figures, the same loop's on the empty model,
+    and the peer's settings (precision, threads)."""
+    peer = PEERS[runner](path, signature, feeds, threads, source)
+    raw, loop = time_against_empty(peer.step, peer.empty_step, warmup=warmup, iterations=iterations)
+    return raw, loop, peer.describe()
 
 
 def run_bench(
@@ -151,6 +157,7 @@ def run_bench(
     chosen = _check_runners(runners, source)
     if "keras" in chosen:
         _set_eager_threads(threads[0])
+    signature = read_signature(path) if len(chosen) > 1 else None
     rows = []
     for thread_count in threads:
         # With caller_thread the calling thread is the one inter-op thread.
@@ -163,43 +170,77 @@ def run_bench(
             for runner in chosen:
                 if progress:
                     progress(f"{runner}, batch {batch}, threads {thread_count or 'auto'}")
-                rows.append(
-                    _row(
-                        runner, path, model, source, feeds, thread_count, batch, warmup, iterations
-                    )
+                if runner == "tfreeze":
+                    rows.append(_tfreeze_row(model, feeds, thread_count, batch, warmup, iterations))
+                    continue
+                keras_threads = threads[0] if runner == "keras" else thread_count
+                measure = (
+                    runner,
+                    path,
+                    signature,
+                    source,
+                    feeds,
+                    keras_threads,
+                    warmup,
+                    iterations,
                 )
+                rows.append(_peer_row(measure, batch, thread_count))
+    _add_ratios(rows)
     return rows
 
 
-def _row(
-    runner: str,
-    path: str,
-    model: Model,
-    source: Any,
-    feeds: dict,
-    threads: int | None,
-    batch: int,
-    warmup: int,
-    iterations: int,
+def _tfreeze_row(
+    model: Model, feeds: dict, threads: int | None, batch: int, warmup: int, iterations: int
 ) -> BenchRow:
+    stats = model.benchmark(feeds, warmup=warmup, iterations=iterations)
+    samples = stats.pop("samples_us")
+    return BenchRow("tfreeze", batch, threads, stats, samples, executor=model.executor)
+
+
+def _peer_row(measure: tuple, batch: int, threads: int | None) -> BenchRow:
+    runner, peer_threads = measure[0], measure[5]
+    if peer_threads != threads:
+        return BenchRow(runner, batch, threads, {}, error=_KERAS_THREADS.format(peer_threads))
     try:
-        stats = measure_runner(runner, path, model, source, feeds, threads, warmup, iterations)
+        raw, loop, described = measure_peer(*measure)
     except Exception as error:
-        if runner == "tfreeze":
-            raise
         # A comparison that cannot run this model (tf2onnx has no converter for
         # an op, say) is reported, not fatal: tfreeze's own figures still stand.
         reason = str(error).strip().splitlines()
-        return BenchRow(
-            runner,
-            batch,
-            threads,
-            {},
-            error=f"{type(error).__name__}: {reason[0] if reason else ''}"[:200],
-        )
-    samples = stats.pop("samples_us")
-    executor = model.executor if runner == "tfreeze" else None
-    return BenchRow(runner, batch, threads, stats, samples, executor=executor)
+        kind = "" if isinstance(error, PeerCannotRun) else f"{type(error).__name__}: "
+        return BenchRow(runner, batch, threads, {}, error=f"{kind}{reason[0] if reason else ''}")
+    samples = raw.pop("samples_us")
+    return BenchRow(
+        runner, batch, threads, raw, samples, loop_p50_us=loop["p50_us"], peer=described
+    )
+
+
+_KERAS_THREADS = (
+    "runs on TensorFlow's global thread pools, sized once per process: measured only at the "
+    "first --threads ({})"
+)
+
+
+def _add_ratios(rows: list[BenchRow]) -> None:
+    """tfreeze's p50 over each peer's compute (the headline) and over its raw
+    Python-loop figure, each saying which figure it divides by."""
+    tfreeze = {(r.batch, r.threads): r.stats["p50_us"] for r in rows if r.runner == "tfreeze"}
+    for row in rows:
+        if row.loop_p50_us is None or (row.batch, row.threads) not in tfreeze:
+            continue
+        ours = tfreeze[(row.batch, row.threads)]
+        row.ratios = [
+            {
+                "name": f"tfreeze / {label}",
+                "value": ours / divisor,
+                "numerator": "tfreeze p50_us",
+                "ratio_to": field_name,
+            }
+            for label, field_name, divisor in (
+                ("compute", "compute_p50_us", row.compute_p50_us),
+                ("raw", "raw_p50_us", row.stats["p50_us"]),
+            )
+        ]
 
 
 def _set_eager_threads(threads: int | None) -> None:

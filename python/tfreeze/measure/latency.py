@@ -13,7 +13,13 @@ import numpy as np
 from tfreeze._native import _core
 from tfreeze.runtime.model import Model
 
-__all__ = ["cpp_latency", "keras_latency", "python_session_latency", "time_python_loop"]
+__all__ = [
+    "cpp_latency",
+    "keras_latency",
+    "python_session_latency",
+    "time_against_empty",
+    "time_python_loop",
+]
 
 
 def time_python_loop(
@@ -29,6 +35,31 @@ def time_python_loop(
         step()
         samples.append((time.perf_counter() - started) * 1e6)
     return _core.summarize_latencies(samples)
+
+
+def time_against_empty(
+    step: Callable[[], Any],
+    empty_step: Callable[[], Any],
+    *,
+    warmup: int = 10,
+    iterations: int = 200,
+    blocks: int = 4,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``step`` and ``empty_step`` (the same loop on a model that computes
+    nothing) timed in alternating blocks, so that a machine whose speed drifts
+    during the run shifts both figures alike and their difference holds."""
+    for _ in range(warmup):
+        step()
+        empty_step()
+    samples: tuple[list[float], list[float]] = ([], [])
+    sizes = [iterations // blocks + (k < iterations % blocks) for k in range(blocks)]
+    for size in filter(None, sizes):
+        for function, into in ((step, samples[0]), (empty_step, samples[1])):
+            for _ in range(size):
+                started = time.perf_counter()
+                function()
+                into.append((time.perf_counter() - started) * 1e6)
+    return _core.summarize_latencies(samples[0]), _core.summarize_latencies(samples[1])
 
 
 def cpp_latency(
