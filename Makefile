@@ -78,7 +78,7 @@ fuzz: fuzz-deps system-deps $(INSTALL_STAMP)
 	$(BIN)/cmake --build build/fuzz --target fuzz_load fuzz_feed
 	mkdir -p build/fuzz/corpus/feed build/fuzz/artifacts
 	for target in load feed; do \
-	  $(SANITIZE_ENV) build/fuzz/tests/fuzz/fuzz_$$target -max_total_time=$(FUZZ_SECONDS) \
+	  $(SANITIZE_ENV) build/fuzz/tests/fuzz/fuzz_$$target -max_total_time=$(FUZZ_SECONDS) $$([ $$target = load ] && echo -dict=tests/fuzz/load.dict) \
 	    -artifact_prefix=build/fuzz/artifacts/ build/fuzz/corpus/$$target \
 	    tests/fuzz/regressions/$$target || exit 1; done
 	$(BIN)/pip install --quiet atheris

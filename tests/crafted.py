@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import tensorflow as tf
+from tensorflow.core.framework import tensor_pb2
 
 from tfreeze.freezer.graph_edit import add_signature_node
 from tfreeze.signature import IOEntry, Signature
@@ -165,6 +166,60 @@ def terminal_escapes_in_names() -> bytes:
     return _graph(lambda x: None, signature).SerializeToString()
 
 
+def claimed_tensor(elements: int, dtype: Any = tf.float32, values: Any = (1.0,)) -> Any:
+    """A TensorProto of shape [elements] holding only `values`: TensorFlow
+    repeats the last to fill the shape (none: zeros), so a few bytes in the
+    file claim elements x the dtype's size in memory (issue 26, item 4)."""
+    proto = tensor_pb2.TensorProto(dtype=dtype.as_datatype_enum)
+    proto.tensor_shape.dim.add(size=elements)
+    if dtype == tf.string:
+        proto.string_val.extend(values)
+    elif dtype.is_integer:
+        proto.int_val.extend(values)
+    else:
+        proto.float_val.extend(values)
+    return proto
+
+
+def broadcast_constant(elements: int, dtype: Any = tf.float32, values: Any = (1.0,)) -> bytes:
+    """x -> y = 2x + 1 + min(big), Const "big" of shape [elements] holding one
+    value: running y makes TensorFlow build the whole tensor."""
+    graph = tf.Graph()
+    with graph.as_default():
+        x = tf.compat.v1.placeholder(tf.float32, [None], name="x")
+        big = tf.constant(values[0], dtype, name="big")
+        flat = tf.reshape(tf.strings.length(big) if dtype == tf.string else big, [-1])
+        smallest = tf.cast(tf.reduce_min(flat), tf.float32)
+        tf.identity(2.0 * x + 1.0 + smallest, name="y")
+    graph_def = graph.as_graph_def()
+    add_signature_node(graph_def, SIGNATURE)
+    node = next(node for node in graph_def.node if node.name == "big")
+    node.attr["value"].tensor.CopyFrom(claimed_tensor(elements, dtype, values))
+    return graph_def.SerializeToString()
+
+
+def broadcast_constant_in_a_function(elements: int) -> bytes:
+    """A library function holding a float Const "big" of shape [elements] and
+    one float_val, called by the graph."""
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.float32)], autograph=False)
+    def body(x):
+        return x + tf.reduce_min(tf.reshape(tf.constant(1.0, name="big"), [-1]))
+
+    def hostile(x):
+        concrete = body.get_concrete_function()
+        concrete.add_to_graph()
+        return tf.raw_ops.PartitionedCall(
+            args=[x], Tout=[tf.float32], f=concrete.function_def.signature.name, name="call"
+        )[0]
+
+    graph_def = _graph(hostile)
+    for node in graph_def.library.function[0].node_def:
+        if node.name == "big":
+            node.attr["value"].tensor.CopyFrom(claimed_tensor(elements))
+    return graph_def.SerializeToString()
+
+
 CRAFTED_GRAPHS = {
     # name: (builder, what the refusal names)
     "fill-through-identity": (fill_through_identity, 'node "filled"'),
@@ -173,6 +228,12 @@ CRAFTED_GRAPHS = {
     "const-with-two-oneof-members": (const_with_two_oneof_members, 'node "c"'),
     "const-with-dtype-twice": (const_with_dtype_twice, 'node "c"'),
     "fill-in-a-function": (fill_in_a_function, "in function"),
+    "const-claiming-4-gib": (lambda: broadcast_constant(2**30), 'node "big"'),
+    "const-claiming-2-pow-62-elements": (lambda: broadcast_constant(2**62), 'node "big"'),
+    "const-claiming-4-gib-in-a-function": (
+        lambda: broadcast_constant_in_a_function(2**30),
+        "in function",
+    ),
 }
 
 

@@ -68,6 +68,8 @@ def test_inspect_json(keras_and_pb):
     kernels = [layer.kernel for layer in keras.saving.load_model(keras_path).layers[-3:]]
     assert signature.pop("parameters") == sum(int(np.prod(k.shape)) for k in kernels)
     assert signature.pop("parameter_bytes") == 4 * sum(int(np.prod(k.shape)) for k in kernels)
+    assert signature.pop("expanded_constants") == []  # weights stored in full
+    assert signature.pop("constant_limit_bytes") == 256 << 20
     assert signature == {
         "inputs": [
             {"name": "tokens", "dtype": "float32", "shape": [None, 6]},

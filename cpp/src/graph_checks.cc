@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "constant_sizes.h"
 #include "graph_scan.h"
 #include "proto_reader.h"
 #include "saved_model.h"
@@ -202,6 +203,7 @@ std::string CheckGraphDef(std::string_view graph_def, const Options& options,
       if (node.op == "Const") CheckConst(node, origin);
     }
     CheckShapeArguments(nodes, origin);
+    CheckConstantSizes(nodes, options, graph_def.size(), origin);
   } catch (const Error&) {
     throw;
   } catch (const DuplicateFieldError& e) {

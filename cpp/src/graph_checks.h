@@ -18,7 +18,9 @@ namespace tfreeze::internal {
 // `options`, and LoadError for a Const whose value's dtype is not its dtype
 // attribute or a Const shape argument whose element count overflows int64.
 // LoadError too for a NodeDef or FunctionDef that gives a field twice
-// (TensorFlow would read the last copy, these checks one). `roots`: a
+// (TensorFlow would read the last copy, these checks one), and
+// ConstantTooLargeError for constants whose filled-in size passes
+// Options::max_constant_bytes (constant_sizes.h). `roots`: a
 // SavedModel's, whose restore may run the checkpoint ops it needs
 // (saved_model_checks.h). Returns "" when the bytes were checked, else why they
 // could not be read (the caller decides: TensorFlow may reject them too).

@@ -21,6 +21,16 @@ Executor ExecutorFrom(const std::string& path, const std::string& name) {
   }
 }
 
+// A byte count, or "unlimited" for kNoConstantLimit.
+std::uint64_t ConstantBytes(const std::string& path, const nlohmann::json& value) {
+  if (value.is_string() && value.get<std::string>() == "unlimited") return kNoConstantLimit;
+  if (!value.is_number_unsigned()) {
+    Invalid(path, "\"max_constant_bytes\" must be a byte count (0: the default) or "
+                  "\"unlimited\", got " + value.dump());
+  }
+  return value.get<std::uint64_t>();
+}
+
 }  // namespace
 
 Options LoadOptionsFile(const std::string& path, Options base) {
@@ -45,9 +55,10 @@ Options LoadOptionsFile(const std::string& path, Options base) {
       else if (key == "device") base.device = value.get<std::string>();
       else if (key == "executor") base.executor = ExecutorFrom(path, value.get<std::string>());
       else if (key == "caller_thread") base.caller_thread = value.get<bool>();
+      else if (key == "max_constant_bytes") base.max_constant_bytes = ConstantBytes(path, value);
       else Invalid(path, "unknown option \"" + key + "\"; known: intra_op_threads, "
                          "inter_op_threads, xla, graph_optimizations, device, executor, "
-                         "caller_thread");
+                         "caller_thread, max_constant_bytes");
     }
   } catch (const nlohmann::json::exception& e) {
     Invalid(path, std::string("wrong value type: ") + e.what());

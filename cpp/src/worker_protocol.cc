@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <new>
 
 namespace tfreeze::internal {
 
@@ -15,9 +16,14 @@ namespace {
 enum class ErrorClass : std::uint8_t {
   kError, kLoad, kUnsafeOp, kFileNotFound, kDevice,
   kInput, kUnknownName, kDType, kShape, kRun, kOther,
+  kConstantTooLarge, kOutOfMemory,
 };
 
 ErrorClass ClassOf(const std::exception& error) {
+  // The worker's own allocations (a request's tensors) run out as Run's do.
+  if (dynamic_cast<const std::bad_alloc*>(&error)) return ErrorClass::kOutOfMemory;
+  if (dynamic_cast<const ConstantTooLargeError*>(&error)) return ErrorClass::kConstantTooLarge;
+  if (dynamic_cast<const OutOfMemoryError*>(&error)) return ErrorClass::kOutOfMemory;
   if (dynamic_cast<const FileNotFoundError*>(&error)) return ErrorClass::kFileNotFound;
   if (dynamic_cast<const DeviceError*>(&error)) return ErrorClass::kDevice;
   if (dynamic_cast<const UnsafeOpError*>(&error)) return ErrorClass::kUnsafeOp;
@@ -92,13 +98,18 @@ void WireWriter::WriteOptions(const Options& options) {
   Strings(options.saved_model_tags);
   Bytes(options.saved_model_signature);
   Bytes(options.config_proto);
+  I64(static_cast<std::int64_t>(options.max_constant_bytes));
 }
 
 void WireWriter::WriteError(const std::exception& error) {
   U8(static_cast<std::uint8_t>(ClassOf(error)));
   const auto* typed = dynamic_cast<const Error*>(&error);
-  U32(static_cast<std::uint32_t>(typed ? typed->code() : Code::kInternal));
-  Bytes(error.what());
+  const bool out_of_memory = dynamic_cast<const std::bad_alloc*>(&error) != nullptr;
+  U32(static_cast<std::uint32_t>(typed          ? typed->code()
+                                 : out_of_memory ? Code::kResourceExhausted
+                                                 : Code::kInternal));
+  Bytes(out_of_memory ? std::string("the worker ran out of memory (std::bad_alloc)")
+                      : std::string(error.what()));
 }
 
 std::string_view WireReader::Take(std::size_t count) {
@@ -183,6 +194,7 @@ Options WireReader::ReadOptions() {
   options.saved_model_tags = Strings();
   options.saved_model_signature = Bytes();
   options.config_proto = Bytes();
+  options.max_constant_bytes = static_cast<std::uint64_t>(I64());
   return options;
 }
 
@@ -200,6 +212,8 @@ void WireReader::ThrowError() {
     case ErrorClass::kDType: throw DTypeError(message);
     case ErrorClass::kShape: throw ShapeError(message);
     case ErrorClass::kRun: throw RunError(code, message);
+    case ErrorClass::kConstantTooLarge: throw ConstantTooLargeError(code, message);
+    case ErrorClass::kOutOfMemory: throw OutOfMemoryError(code, message);
     case ErrorClass::kError: throw Error(code, message);
     case ErrorClass::kOther: break;
   }

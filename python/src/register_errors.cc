@@ -34,6 +34,8 @@ void Translate(std::exception_ptr thrown) {
     Raise("DeviceError", e);
   } catch (const UnsafeOpError& e) {
     Raise("UnsafeOpError", e);
+  } catch (const ConstantTooLargeError& e) {
+    Raise("ConstantTooLargeError", e);
   } catch (const LoadError& e) {
     Raise("LoadError", e);
   } catch (const UnknownNameError& e) {
@@ -49,6 +51,8 @@ void Translate(std::exception_ptr thrown) {
       instance.attr("signal") = e.signal();
       instance.attr("exit_code") = e.exit_code();
     });
+  } catch (const OutOfMemoryError& e) {
+    Raise("OutOfMemoryError", e);
   } catch (const RunError& e) {
     Raise("RunError", e);
   } catch (const Error& e) {

@@ -35,7 +35,8 @@ def main(out: Path) -> None:
             target.write_bytes((Path(scratch) / f"{name}.pb").read_bytes())
             print(f"{target}: {target.stat().st_size} bytes")
     # Files crafted past earlier checks: duplicated fields, shapes through
-    # pass-through ops. Mutating them finds the next differential.
+    # pass-through ops, constants claiming gigabytes. Mutating them finds the
+    # next differential.
     write_crafted(load_dir)
 
 
@@ -45,6 +46,10 @@ def write_crafted(directory: Path) -> None:
     )
     for name, (build, _) in crafted.CRAFTED_GRAPHS.items():
         (directory / f"{name}.pb").write_bytes(build())
+    # A constant TensorFlow fills in that loads (tf.zeros, folded): mutating its
+    # shape finds claims the size check misses.
+    zeros = crafted.broadcast_constant(1000 * 1000, values=(0.0,))
+    (directory / "const-broadcast-zeros.pb").write_bytes(zeros)
 
 
 if __name__ == "__main__":

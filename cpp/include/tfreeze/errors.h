@@ -78,6 +78,16 @@ class DeviceError : public LoadError {
   using LoadError::LoadError;
 };
 
+// A constant whose shape claims far more memory than the file holds: a
+// TensorProto may give one value and a shape of 2^30 elements, and TensorFlow
+// fills the rest in. Refused at load, before anything is allocated; the
+// message names the node, its shape and size, and how to raise the limit
+// (Options::max_constant_bytes).
+class ConstantTooLargeError : public LoadError {
+ public:
+  using LoadError::LoadError;
+};
+
 // A feed or fetch does not match the model's signature. Raised before
 // TensorFlow runs anything.
 class InputError : public Error {
@@ -108,6 +118,14 @@ class ShapeError : public InputError {
 class RunError : public Error {
  public:
   using Error::Error;
+};
+
+// Memory ran out while TensorFlow ran the graph: it could not allocate a
+// tensor (code kResourceExhausted), or an allocation threw std::bad_alloc.
+// Memory that runs out while loading is a LoadError with the same code.
+class OutOfMemoryError : public RunError {
+ public:
+  using RunError::RunError;
 };
 
 // The worker process of an IsolatedModel died during a call (TensorFlow

@@ -12,6 +12,7 @@
 #ifndef TFREEZE_MODEL_H_
 #define TFREEZE_MODEL_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -42,11 +43,28 @@ struct Feed {
   const Tensor* tensor;
 };
 
+// A constant holding fewer values than its shape: TensorFlow fills in the rest
+// when it builds the tensor (see Options::max_constant_bytes).
+struct ExpandedConstant {
+  std::string node;
+  std::string op;        // "Const", or the op of another tensor attribute
+  std::string function;  // "" for the graph itself
+  std::string attr;      // "value" for a Const
+  std::string dtype;     // e.g. "float32"
+  Shape shape;
+  std::uint64_t bytes_in_file;  // its serialized TensorProto
+  std::uint64_t bytes;          // in memory, once filled in (saturates at 2^64 - 1)
+};
+
 // What a frozen .pb declares, read without a session: nothing in it runs.
 struct ModelInfo {
   std::vector<TensorInfo> inputs;
   std::vector<TensorInfo> outputs;
   std::vector<UnsafeOp> unsafe_ops;  // see tfreeze/safety.h
+  // Constants TensorFlow fills in to 1 MiB or more, largest first, and how
+  // much all filled-in constants may take at load by default: more is refused.
+  std::vector<ExpandedConstant> expanded_constants;
+  std::uint64_t constant_limit_bytes = 0;
 };
 
 class Model {

@@ -37,6 +37,12 @@ enum class Executor {
 // bytes of a graph's constants (its weights), 4 MiB.
 inline constexpr std::size_t kSmallGraphBytes = std::size_t{4} << 20;
 
+// The default limit on the memory a graph's filled-in constants take, unless
+// four times the graph's size is more (Options::max_constant_bytes).
+inline constexpr std::uint64_t kDefaultConstantBytes = std::uint64_t{256} << 20;
+// Options::max_constant_bytes that turns the limit off.
+inline constexpr std::uint64_t kNoConstantLimit = ~std::uint64_t{0};
+
 // "default", "single_threaded", "auto": the names config files, the tools and
 // Python use. ParseExecutor throws Error listing the valid names.
 std::string ExecutorName(Executor executor);
@@ -76,6 +82,14 @@ struct Options {
   // SavedModel directories only: the MetaGraph tags and the SignatureDef to use.
   std::vector<std::string> saved_model_tags = {"serve"};
   std::string saved_model_signature = "serving_default";
+  // A constant may give fewer values than its shape holds, and TensorFlow
+  // fills in the rest (tf.zeros folded into a Const holds one value): a tiny
+  // file can claim gigabytes. The bytes all such constants may take together,
+  // checked at load before TensorFlow builds any (ConstantTooLargeError).
+  // 0: the larger of kDefaultConstantBytes and four times the graph's size;
+  // kNoConstantLimit: no limit. Constants stored in full are not counted: the
+  // file already holds their bytes.
+  std::uint64_t max_constant_bytes = 0;
   // A serialized tensorflow.ConfigProto for anything else. Fields set above
   // are appended after it, so they win where both set the same field.
   std::string config_proto;

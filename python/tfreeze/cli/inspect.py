@@ -1,5 +1,6 @@
 """``tfreeze inspect MODEL.pb``: a frozen model's inputs and outputs, its op
-types and its parameter count."""
+types and its parameter count, ops that reach outside the model and constants
+TensorFlow would fill in to more than the file holds."""
 
 from __future__ import annotations
 
@@ -33,6 +34,10 @@ def run(args: argparse.Namespace) -> int:
     # ops run, so this is the safe first look at a file.
     described = inspect_file(args.model)
     unsafe = described.unsafe_ops
+    constants = {
+        "expanded_constants": described.expanded_constants,
+        "constant_limit_bytes": described.constant_limit_bytes,
+    }
     stats = None if os.path.isdir(args.model) else _stats(args.model)
     if args.json:
         print_json(
@@ -40,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
                 "inputs": [spec.as_dict() for spec in described.inputs],
                 "outputs": [spec.as_dict() for spec in described.outputs],
                 "unsafe_ops": unsafe,
+                **constants,
                 **(stats.as_dict() if stats else {}),
             }
         )
@@ -49,7 +55,37 @@ def run(args: argparse.Namespace) -> int:
             console.print(render.op_histogram_table(stats))
         if unsafe:
             console.print(render.unsafe_ops_table(unsafe))
+        if constants["expanded_constants"]:
+            console.print(_expanded_constants_table(**constants))
     return 0
+
+
+def _expanded_constants_table(
+    expanded_constants: list[dict[str, Any]], constant_limit_bytes: int
+) -> Any:
+    from rich.table import Table
+
+    total = sum(entry["bytes"] for entry in expanded_constants)
+    verdict = (
+        f"[red]{total} bytes in all: refused at load[/red] (over {constant_limit_bytes}; "
+        "raise max_constant_bytes for a file you trust)"
+        if total > constant_limit_bytes
+        else f"loads: under the default limit of {constant_limit_bytes} bytes"
+    )
+    table = Table(title=f"constants TensorFlow fills in at load ({verdict})")
+    for column in ("node", "dtype", "shape", "bytes in file", "bytes in memory"):
+        table.add_column(column)
+    for entry in expanded_constants:
+        where = entry["node"] + (f" (in {entry['function']})" if entry["function"] else "")
+        shape = "[" + ", ".join(map(str, entry["shape"])) + "]"
+        table.add_row(
+            render.shown(where),
+            entry["dtype"],
+            shape,
+            str(entry["bytes_in_file"]),
+            str(entry["bytes"]),
+        )
+    return table
 
 
 def _stats(path: str) -> Any:

@@ -38,6 +38,7 @@ def make_options(
     config: str | os.PathLike[str] | None = None,
     memory_limit_bytes: int | None = None,
     cpu_seconds: int | None = None,
+    max_constant_bytes: int | str | None = None,
 ) -> Any:
     """The C++ runtime's Options; unknown keywords are a TypeError as usual."""
     for label, value in (
@@ -69,6 +70,7 @@ def make_options(
     options.caller_thread = bool(caller_thread)
     options.isolation_memory_limit_bytes = memory_limit_bytes or 0
     options.isolation_cpu_seconds = cpu_seconds or 0
+    options.max_constant_bytes = _constant_bytes(max_constant_bytes)
     if isinstance(allow_unsafe_ops, str):
         raise TypeError(
             f"allow_unsafe_ops takes True or a list of op names, got {allow_unsafe_ops!r}"
@@ -81,6 +83,25 @@ def make_options(
         options = _core.load_options_file(os.fspath(config), options)
         _warn_about_environment(config)
     return options
+
+
+# Options::max_constant_bytes: 0 is the default rule, the largest uint64 none.
+_NO_CONSTANT_LIMIT = 2**64 - 1
+
+
+def _constant_bytes(value: int | str | None) -> int:
+    """How many bytes constants TensorFlow fills in may take (tfreeze/options.h):
+    None for the default (the larger of 256 MiB and 4x the graph's size), a
+    byte count, or "unlimited"."""
+    if value is None:
+        return 0
+    if value == "unlimited":
+        return _NO_CONSTANT_LIMIT
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(
+            f'max_constant_bytes must be a positive byte count, "unlimited" or None, got {value!r}'
+        )
+    return min(value, _NO_CONSTANT_LIMIT)
 
 
 def missing_environment(config: str | os.PathLike[str]) -> dict[str, str]:
