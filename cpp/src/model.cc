@@ -3,6 +3,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <new>
 #include <sstream>
 
 #include <tensorflow/c/c_api_experimental.h>
@@ -12,10 +13,12 @@
 #endif
 
 #include "call_array.h"
+#include "constant_sizes.h"
 #include "executor.h"
 #include "float_mode.h"
 #include "graph_checks.h"
 #include "graph_scan.h"
+#include "load_checks.h"
 #include "model_impl.h"
 #include "saved_model.h"
 #include "session_config.h"
@@ -37,6 +40,65 @@ void ReturnFreedMemory() {
 #if defined(__GLIBC__)
   malloc_trim(0);
 #endif
+}
+
+// Where TensorFlow's message for a tensor it could not build starts the
+// TensorProto's whole text form, many lines of it.
+constexpr std::string_view kProtoDump = "from proto: ";
+
+// TensorFlow's message in one line: its first, cut before any TensorProto
+// dump, naming the node when only a later line does ("[[{{node big}}]]").
+std::string OneLine(std::string message) {
+  std::string node;
+  if (const auto at = message.find("{{node "); at != std::string::npos) {
+    node = message.substr(at + 7, message.find("}}", at) - at - 7);
+  }
+  if (const auto dump = message.find(kProtoDump); dump != std::string::npos) {
+    message.erase(dump + kProtoDump.size() - 2);
+    message += " (a constant it could not build: more than the memory it may take, or corrupt)";
+  }
+  message.erase(std::min(message.find('\n'), message.size()));
+  if (!node.empty() && message.find(node) == std::string::npos) {
+    message += " (node \"" + node + "\")";
+  }
+  return message;
+}
+
+// internal::ThrowIfError, but memory running out is OutOfMemory and, like a
+// tensor TensorFlow could not build, is told in one line.
+template <typename ErrorType, typename OutOfMemory = ErrorType>
+void ThrowIfFailed(const TF_Status* status, std::string_view context) {
+  if (TF_GetCode(status) == TF_OK) return;
+  const auto code = static_cast<Code>(TF_GetCode(status));
+  std::string message = TF_Message(status);
+  if (code == Code::kResourceExhausted || message.find(kProtoDump) != std::string::npos) {
+    message = OneLine(std::move(message));
+  }
+  message = std::string(context) + ": " + message;
+  if (code == Code::kResourceExhausted) throw OutOfMemory(code, message);
+  throw ErrorType(code, message);
+}
+
+// An allocation that throws inside TensorFlow or tfreeze, as the typed error
+// a caller of Load or Run catches.
+template <typename Call>
+auto LoadingOrOutOfMemory(const std::string& origin, Call&& call) -> decltype(call()) {
+  try {
+    return call();
+  } catch (const std::bad_alloc&) {
+    throw LoadError(Code::kResourceExhausted,
+                    origin + ": out of memory while loading it (std::bad_alloc)");
+  }
+}
+
+template <typename Call>
+auto RunningOrOutOfMemory(Call&& call) -> decltype(call()) {
+  try {
+    return call();
+  } catch (const std::bad_alloc&) {
+    throw OutOfMemoryError(Code::kResourceExhausted,
+                           "TensorFlow failed to run the model: out of memory (std::bad_alloc)");
+  }
 }
 
 std::string ReadFile(const std::string& path) {
@@ -94,8 +156,7 @@ internal::GraphPtr ImportGraph(std::string_view graph_def, const std::string& or
   if (!device.empty()) TF_ImportGraphDefOptionsSetDefaultDevice(import_options.get(), device.c_str());
   internal::StatusPtr status = internal::NewStatus();
   TF_GraphImportGraphDef(graph.get(), buffer.get(), import_options.get(), status.get());
-  internal::ThrowIfError<LoadError>(status.get(),
-                                    origin + " is not a valid TensorFlow GraphDef");
+  ThrowIfFailed<LoadError>(status.get(), origin + " is not a valid TensorFlow GraphDef");
   return graph;
 }
 
@@ -114,7 +175,7 @@ internal::SessionPtr NewSession(TF_Graph* graph, const Options& options) {
   internal::SessionOptionsPtr session_options = MakeSessionOptions(options);
   internal::StatusPtr status = internal::NewStatus();
   internal::SessionPtr session(TF_NewSession(graph, session_options.get(), status.get()));
-  internal::ThrowIfError<LoadError>(status.get(), "could not create a TensorFlow session");
+  ThrowIfFailed<LoadError>(status.get(), "could not create a TensorFlow session");
   return session;
 }
 
@@ -175,8 +236,8 @@ void RunInitOps(TF_Session* session, const std::vector<TF_Operation*>& init_ops)
   const internal::ScopedFlushDenormals flush;  // as every run: see float_mode.h
   TF_SessionRun(session, nullptr, nullptr, nullptr, 0, nullptr, nullptr, 0, init_ops.data(),
                 static_cast<int>(init_ops.size()), nullptr, status.get());
-  internal::ThrowIfError<LoadError>(status.get(),
-                                    "could not run the model's initializer ops (" + names + ")");
+  ThrowIfFailed<LoadError>(status.get(),
+                           "could not run the model's initializer ops (" + names + ")");
 }
 
 std::vector<TensorInfo> Infos(const std::vector<internal::BoundTensor>& bound) {
@@ -220,7 +281,7 @@ std::vector<Tensor> RunSession(TF_Session* session, const internal::Signature& s
   for (std::size_t i = 0; i < output_values.size(); ++i) {
     if (output_values[i] != nullptr) outputs.push_back(Tensor::Adopt(output_values[i]));
   }
-  internal::ThrowIfError<RunError>(status.get(), "TensorFlow failed to run the model");
+  ThrowIfFailed<RunError, OutOfMemoryError>(status.get(), "TensorFlow failed to run the model");
   // A plain load first: the exchange is a full barrier every call would pay.
   if (!ran_once.load(std::memory_order_relaxed) && !ran_once.exchange(true)) ReturnFreedMemory();
   return outputs;
@@ -234,6 +295,28 @@ void CloseAndDeleteSession(TF_Session* session) {
   StatusPtr status = NewStatus();
   TF_CloseSession(session, status.get());  // errors here cannot be acted on
   TF_DeleteSession(session, status.get());
+}
+
+GraphPtr ImportCheckedGraph(std::string_view graph_def, const Options& options,
+                            const std::string& origin, const std::string& device,
+                            const LoaderRoots* roots) {
+  const std::string unreadable = CheckGraphDef(graph_def, options, origin, roots);
+  GraphPtr graph = ImportGraph(graph_def, origin, device);  // TensorFlow's error for corrupt bytes
+  if (!unreadable.empty()) {
+    throw LoadError(Code::kInvalidArgument, origin + " imports in TensorFlow, but tfreeze cannot "
+                                                     "read it to check its ops (" + unreadable +
+                                                     "); refusing it");
+  }
+  CheckInferredShapes(graph.get(), origin);
+  return graph;
+}
+
+void CheckModelFile(const std::string& path, const Options& options) {
+  if (IsSavedModelDir(path)) {
+    CheckSavedModel(path, options, "SavedModel \"" + path + "\"");  // as LoadSavedModel
+  } else {
+    ImportCheckedGraph(ReadFile(path), options, "\"" + path + "\"", "");
+  }
 }
 
 }  // namespace internal
@@ -254,27 +337,36 @@ ModelInfo InspectSavedModel(const std::string& directory) {
   const internal::GraphPtr graph = ImportGraph(graph_def, origin, "");
   const internal::Signature signature = internal::ParseSavedModelSignature(
       meta_graph, defaults.saved_model_signature, graph.get(), origin);
-  return {Infos(signature.inputs), Infos(signature.outputs), FindUnsafeOps(graph_def)};
+  return {Infos(signature.inputs), Infos(signature.outputs), FindUnsafeOps(graph_def),
+          internal::ListExpandedConstants(graph_def),
+          internal::ConstantLimit(defaults, graph_def.size())};
 }
 
 ModelInfo Model::Inspect(const std::string& path) {
-  if (internal::IsSavedModelDir(path)) return InspectSavedModel(path);
-  const std::string bytes = ReadFile(path);
-  const std::string origin = "\"" + path + "\"";
-  const internal::GraphPtr graph = ImportGraph(bytes, origin, "");
-  const internal::Signature signature = internal::ReadSignature(graph.get(), origin);
-  return {Infos(signature.inputs), Infos(signature.outputs), FindUnsafeOps(bytes)};
+  return LoadingOrOutOfMemory("\"" + path + "\"", [&] {
+    if (internal::IsSavedModelDir(path)) return InspectSavedModel(path);
+    const std::string bytes = ReadFile(path);
+    const std::string origin = "\"" + path + "\"";
+    const internal::GraphPtr graph = ImportGraph(bytes, origin, "");
+    const internal::Signature signature = internal::ReadSignature(graph.get(), origin);
+    return ModelInfo{Infos(signature.inputs), Infos(signature.outputs), FindUnsafeOps(bytes),
+                     internal::ListExpandedConstants(bytes),
+                     internal::ConstantLimit(Options(), bytes.size())};
+  });
 }
 
 Model Model::Load(const std::string& path, const Options& options) {
-  if (internal::IsSavedModelDir(path)) return LoadSavedModel(path, options);
-  Model model = Build(ReadFile(path), "\"" + path + "\"", options);
+  Model model = LoadingOrOutOfMemory("\"" + path + "\"", [&] {
+    if (internal::IsSavedModelDir(path)) return LoadSavedModel(path, options);
+    return Build(ReadFile(path), "\"" + path + "\"", options);
+  });
   ReturnFreedMemory();  // the file's bytes and TensorFlow's parse of them
   return model;
 }
 
 Model Model::FromBytes(std::string_view graph_def, const Options& options) {
-  Model model = Build(graph_def, "the in-memory model", options);
+  const std::string origin = "the in-memory model";
+  Model model = LoadingOrOutOfMemory(origin, [&] { return Build(graph_def, origin, options); });
   ReturnFreedMemory();  // TensorFlow's parse of the bytes
   return model;
 }
@@ -283,14 +375,7 @@ Model Model::Build(std::string_view graph_def, const std::string& origin,
                    const Options& options) {
   auto impl = std::make_unique<Impl>();
   const std::string device = internal::DeviceName(options.device);
-  const std::string unreadable = internal::CheckGraphDef(graph_def, options, origin);
-  impl->graph = ImportGraph(graph_def, origin, device);  // TensorFlow's error for corrupt bytes
-  if (!unreadable.empty()) {
-    throw LoadError(Code::kInvalidArgument, origin + " imports in TensorFlow, but tfreeze cannot "
-                                                     "read it to check its ops (" + unreadable +
-                                                     "); refusing it");
-  }
-  internal::CheckInferredShapes(impl->graph.get(), origin);
+  impl->graph = internal::ImportCheckedGraph(graph_def, options, origin, device);
   impl->signature = internal::ReadSignature(impl->graph.get(), origin);
   Options resolved = internal::ResolveExecutor(options, impl->graph.get(), origin,
                                                internal::ConstantBytes(graph_def));
@@ -321,7 +406,7 @@ Model Model::LoadSavedModel(const std::string& directory, const Options& options
   impl->session.reset(TF_LoadSessionFromSavedModel(
       session_options.get(), nullptr, directory.c_str(), tags.data(),
       static_cast<int>(tags.size()), impl->graph.get(), meta_graph.get(), status.get()));
-  internal::ThrowIfError<LoadError>(status.get(), "could not load " + origin);
+  ThrowIfFailed<LoadError>(status.get(), "could not load " + origin);
   impl->signature = internal::ParseSavedModelSignature(
       std::string_view(static_cast<const char*>(meta_graph->data), meta_graph->length),
       options.saved_model_signature, impl->graph.get(), origin);
@@ -372,15 +457,19 @@ std::vector<Tensor> Model::Run(const std::vector<Feed>& feeds,
   internal::CallArray<int> output_indices(internal::FetchCount(fetches, signature.outputs));
   internal::ResolveFetches(fetches, signature.outputs, impl_->output_index,
                            output_indices.data());
-  return RunSession(impl_->session.get(), impl_->signature, impl_->ran_once, input_indices,
-                    values, output_indices);
+  return RunningOrOutOfMemory([&] {
+    return RunSession(impl_->session.get(), impl_->signature, impl_->ran_once, input_indices,
+                      values, output_indices);
+  });
 }
 
 std::vector<Tensor> Model::RunPrepared(const std::vector<int>& input_indices,
                                        const std::vector<const Tensor*>& values,
                                        const std::vector<int>& output_indices) const {
-  return RunSession(impl_->session.get(), impl_->signature, impl_->ran_once, input_indices,
-                    values, output_indices);
+  return RunningOrOutOfMemory([&] {
+    return RunSession(impl_->session.get(), impl_->signature, impl_->ran_once, input_indices,
+                      values, output_indices);
+  });
 }
 
 }  // namespace tfreeze

@@ -12,4 +12,5 @@ PYBIND11_MODULE(_core, module) {
              "Version of the TensorFlow C library this module runs on.");
   tfreeze::python::RegisterErrors(module);
   tfreeze::python::RegisterModel(module);
+  tfreeze::python::RegisterChecks(module);
 }

@@ -6,6 +6,7 @@
 
 namespace tfreeze::python {
 
+void RegisterChecks(pybind11::module_& module);
 void RegisterErrors(pybind11::module_& module);
 void RegisterModel(pybind11::module_& module);
 

@@ -37,7 +37,6 @@ def add_parser(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from tfreeze.graphview.draw import ALL, check_output, compare_ops, render, write_drawing
-    from tfreeze.graphview.stats import read_graph_def
     from tfreeze.graphview.tensorboard import write_tensorboard
 
     if not args.output and not args.tensorboard:
@@ -46,8 +45,8 @@ def run(args: argparse.Namespace) -> int:
         )
     if args.output:  # a bad suffix or a missing dot fails before any work
         check_output(args.output)
-    graph = read_graph_def(args.model)
-    other = read_graph_def(args.compare) if args.compare else None
+    graph = _read_checked(args.model)
+    other = _read_checked(args.compare) if args.compare else None
     expand = [ALL] if args.expand_all else (names(args.expand) or [])
     result: dict = {}
     if args.output:
@@ -65,6 +64,17 @@ def run(args: argparse.Namespace) -> int:
     else:
         _print_result(result, args)
     return 0
+
+
+def _read_checked(path: str) -> Any:
+    """The file's GraphDef once the loader's checks pass: a drawing runs
+    nothing, so unsafe ops are allowed (they are drawn in red), but a graph
+    crafted to abort TensorFlow is refused here as everywhere else."""
+    from tfreeze.graphview.stats import read_graph_def
+    from tfreeze.runtime.safety import check_file
+
+    check_file(path, allow=True)
+    return read_graph_def(path)
 
 
 def _print_result(result: dict, args: argparse.Namespace) -> None:

@@ -132,8 +132,12 @@ def _check_target(out: Path) -> None:
 
 def _read(model: Path) -> tuple[Any, Any]:
     from tfreeze.graphview.stats import read_graph_def
+    from tfreeze.runtime.safety import check_file
     from tfreeze.signature import Signature
 
+    # The loader's checks, before TensorFlow or tfcompile sees the graph: a
+    # crafted file must not abort compile, nor run an op that writes files.
+    check_file(model)
     graph_def = read_graph_def(model)
     try:
         return graph_def, Signature.from_graph_def(graph_def)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from tfreeze.graphview.stats import is_tfreeze_node, read_graph_def
-from tfreeze.runtime.safety import refuse_unsafe_ops
+from tfreeze.runtime.safety import check_file
 from tfreeze.signature import IOEntry, Signature
 
 __all__ = ["export_saved_model"]
@@ -37,8 +37,9 @@ def export_saved_model(
         raise FileExistsError(
             f"{str(target)!r} already exists; give another --version or --force to replace it"
         )
+    # TensorFlow imports the graph below and TF Serving runs it: refuse what tfreeze.Model does.
+    check_file(model, allow_unsafe_ops)
     graph_def = read_graph_def(model)
-    refuse_unsafe_ops(graph_def.SerializeToString(), allow_unsafe_ops, repr(os.fspath(model)))
     try:
         signature = Signature.from_graph_def(graph_def)
     except LookupError as error:

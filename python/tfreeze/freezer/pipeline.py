@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from tfreeze.compare import ArrayDiff
-from tfreeze.errors import FreezeError
+from tfreeze.errors import Error, FreezeError
 from tfreeze.files import check_writable, write_atomically
 from tfreeze.freezer.graph_edit import add_signature_node, prune_unused_functions, serialize
 from tfreeze.freezer.naming import apply_names, bind_names, signature_of
@@ -53,9 +53,12 @@ def freeze(
     ``verify``, ``rtol``/``atol``, ``signature_name``, ``tags``,
     ``saved_model_loader``, ``checkpoint``, ``clear_devices``,
     ``variable_allowlist``/``variable_denylist``, ``initializer_nodes``,
-    ``legacy_keras``, ``allow_unsafe_ops`` (True or op names: a graph holding
-    ops that reach outside the model is otherwise written without being
-    optimized or verified, with a warning, since both would run it).
+    ``legacy_keras``, ``allow_unsafe_ops`` (True or op names: otherwise a
+    source file holding ops that reach outside the model is refused before
+    TensorFlow loads it, with tfreeze.Model's UnsafeOpError, and a model or
+    function holding them is written without being optimized or verified,
+    with a warning, since both would run it). A source file crafted to abort
+    TensorFlow is refused with LoadError, whatever is allowed.
     ``progress`` is called with each stage's name as it starts. Nothing is
     written unless every stage succeeds.
     """
@@ -164,10 +167,12 @@ def _loader_note(loader: str, why: list[str]) -> str:
 
 def _open(source: Any, kind: str, options: FreezeOptions, stages: Stages) -> Opened:
     """Opens the source; TensorFlow's own failures (a missing checkpoint shard,
-    unknown tags, a graph that will not import) become FreezeError."""
+    unknown tags, a graph that will not import) become FreezeError. tfreeze's
+    own stay as they are: a file the loader's checks refuse raises what
+    tfreeze.Model would (UnsafeOpError, LoadError)."""
     try:
         return open_source(source, kind, options, stages)
-    except (FreezeError, OSError, TypeError):
+    except (Error, OSError, TypeError):
         raise
     except Exception as error:
         raise FreezeError(

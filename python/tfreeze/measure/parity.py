@@ -98,9 +98,9 @@ def check_parity(
     if any(not _bit_exact(cpp[n], python[n]) for n in model.output_names):
         cpp, python, note = _recheck_in_a_fresh_process(pb_path, feeds, threads, cpp, python)
         notes.append(note)
-    expected = (
-        _source_outputs(source, model, feeds, source_options or {}) if source is not None else None
-    )
+    # The source is opened as the freezer opens it, checked first under the same allowance.
+    opening = {"allow_unsafe_ops": allow_unsafe_ops, **(source_options or {})}
+    expected = _source_outputs(source, model, feeds, opening) if source is not None else None
     outputs = []
     for i, name in enumerate(model.output_names):
         vs_source = None

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from tfreeze.runtime.safety import refuse_unsafe_ops
+from tfreeze.runtime.safety import check_graph_def
 from tfreeze.signature import Signature
 
 __all__ = ["PythonSession", "session_config"]
@@ -33,7 +33,9 @@ def session_config(
 class PythonSession:
     """A ``tf.compat.v1.Session`` over a frozen .pb, fed and fetched by signature names.
 
-    Refuses graphs with unsafe ops unless allowed, as tfreeze.Model does."""
+    Refuses what tfreeze.Model refuses (unsafe ops unless allowed, graphs
+    crafted to abort TensorFlow), with the same checks, before TensorFlow
+    imports anything."""
 
     def __init__(
         self,
@@ -46,7 +48,7 @@ class PythonSession:
     ) -> None:
         with open(path, "rb") as file:
             data = file.read()
-        refuse_unsafe_ops(data, allow_unsafe_ops, repr(os.fspath(path)))
+        check_graph_def(data, allow_unsafe_ops, repr(os.fspath(path)))
         self._load(data, session_config(intra_op_threads, inter_op_threads, config_proto))
 
     @classmethod
@@ -59,7 +61,7 @@ class PythonSession:
         allow_unsafe_ops: bool | Sequence[str] = False,
         config_proto: bytes | None = None,
     ) -> PythonSession:
-        refuse_unsafe_ops(data, allow_unsafe_ops, "the in-memory graph")
+        check_graph_def(data, allow_unsafe_ops, "the in-memory graph")
         session = cls.__new__(cls)
         session._load(data, session_config(intra_op_threads, inter_op_threads, config_proto))
         return session

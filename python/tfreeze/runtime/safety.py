@@ -1,15 +1,54 @@
 """The unsafe-op policy on the Python side: the C++ deny list (one list, in
-cpp/src/unsafe_ops.cc) applied where Python TensorFlow would run a graph."""
+cpp/src/unsafe_ops.cc) applied where Python TensorFlow would run a graph, and
+the C++ loader's whole set of checks (``check_file`` and friends) for every
+path that hands a user's file to Python TensorFlow: what tfreeze.Model
+refuses, Python TensorFlow never sees (docs/reliability.md)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any
 
 from tfreeze._native import _core
 from tfreeze.errors import UnsafeOpError
 
-__all__ = ["deny_list_markdown", "describe_unsafe_ops", "refuse_unsafe_ops", "unsafe_ops_in"]
+__all__ = [
+    "check_file",
+    "check_graph_def",
+    "check_meta_graph",
+    "deny_list_markdown",
+    "describe_unsafe_ops",
+    "refuse_unsafe_ops",
+    "unsafe_ops_in",
+]
+
+Allowance = bool | Sequence[str]
+
+
+def _options(allow: Allowance) -> Any:
+    from tfreeze.runtime.options import make_options
+
+    return make_options(allow_unsafe_ops=allow)
+
+
+def check_file(path: str | os.PathLike[str], allow: Allowance = False) -> None:
+    """Raises what ``tfreeze.Model(path, allow_unsafe_ops=allow)`` raises before
+    it creates a session (a frozen .pb or a SavedModel directory): UnsafeOpError,
+    LoadError for a graph crafted to abort TensorFlow. Nothing in the file runs."""
+    _core.check_file(os.fspath(path), _options(allow))
+
+
+def check_graph_def(data: bytes, allow: Allowance, origin: str) -> None:
+    """``check_file`` for a serialized GraphDef: the bytes TensorFlow will import."""
+    _core.check_graph_def(data, _options(allow), origin)
+
+
+def check_meta_graph(data: bytes, allow: Allowance, origin: str) -> None:
+    """``check_file`` for a serialized MetaGraphDef (a TF1 ``.meta``): checked as
+    a SavedModel's MetaGraph is, its saver's restore being the one that may read
+    a checkpoint, and its ``legacy_init_op``/``saved_model_main_op`` run."""
+    _core.check_meta_graph(data, _options(allow), origin)
 
 
 def unsafe_ops_in(graph_def: bytes, allow: bool | Sequence[str] = False) -> list[dict[str, Any]]:

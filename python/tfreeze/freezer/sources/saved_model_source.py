@@ -10,6 +10,7 @@ import numpy as np
 
 from tfreeze.errors import FreezeError
 from tfreeze.freezer.sources.base import FreezeOptions, Opened, Stages
+from tfreeze.freezer.sources.file_checks import check_meta_graph_source, check_saved_model
 from tfreeze.freezer.sources.functions import freeze_concrete
 from tfreeze.freezer.sources.tf1_session import (
     choose_init,
@@ -30,6 +31,9 @@ def open_saved_model(path: str, options: FreezeOptions, stages: Stages) -> Opene
             f"unknown SavedModel loader {options.saved_model_loader!r}; choose one of "
             + ", ".join(_LOADERS)
         )
+    # Either loader runs the SavedModel's restore and init ops: what tfreeze.Model
+    # refuses is refused before it loads.
+    check_saved_model(path, options)
     if options.saved_model_loader == "tf1" or (
         options.saved_model_loader == "auto" and _written_by_tf1(path)
     ):
@@ -118,6 +122,7 @@ def _open_tf2(loaded: Any, path: str, options: FreezeOptions, stages: Stages) ->
 def _open_tf1(path: str, options: FreezeOptions, stages: Stages) -> Opened:
     import tensorflow as tf
 
+    _check_table_fills(path, options)
     graph = tf.Graph()
     session = tf.compat.v1.Session(graph=graph)
     try:
@@ -144,3 +149,15 @@ def _open_tf1(path: str, options: FreezeOptions, stages: Stages) -> Opened:
     )
     opened.name = f"{path} [{name}]"
     return opened
+
+
+def _check_table_fills(path: str, options: FreezeOptions) -> None:
+    """After the TF1 loader's restore and init ops (checked with the directory),
+    the freezer fills the tables itself: those ops count as init ops too."""
+    from tensorflow.python.saved_model import loader_impl
+
+    for meta in loader_impl.parse_saved_model(path).meta_graphs:
+        if set(meta.meta_info_def.tags) == set(options.tags):
+            init = choose_init(meta.graph_def, options, [])
+            if init:
+                check_meta_graph_source(meta, init, options, path)

@@ -9,8 +9,9 @@ from typing import Any
 
 from tfreeze.errors import FreezeError
 from tfreeze.freezer.sources.base import FreezeOptions, Opened, Stages
+from tfreeze.freezer.sources.file_checks import check_meta_graph_source
 from tfreeze.freezer.sources.graphs import VARIABLE_OPS
-from tfreeze.freezer.sources.tf1_session import check_variable_bytes, freeze_restored
+from tfreeze.freezer.sources.tf1_session import check_variable_bytes, choose_init, freeze_restored
 
 __all__ = ["is_checkpoint", "latest_checkpoint", "open_checkpoint", "restore_into"]
 
@@ -97,12 +98,16 @@ def open_checkpoint(path: str, options: FreezeOptions, stages: Stages) -> Opened
     import tensorflow as tf
 
     meta_path, prefix = _resolve_checkpoint(path, options.checkpoint)
+    meta_graph = _meta_graph_without_shape_hints(meta_path)
+    # Before TensorFlow imports it: the restore below runs the saver's op, then the table fills.
+    init = choose_init(meta_graph.graph_def, options, [])
+    check_meta_graph_source(meta_graph, init, options, meta_path)
     graph = tf.Graph()
     session = tf.compat.v1.Session(graph=graph)
     try:
         with stages("load"), graph.as_default():
             saver = tf.compat.v1.train.import_meta_graph(
-                _meta_graph_without_shape_hints(meta_path), clear_devices=options.clear_devices
+                meta_graph, clear_devices=options.clear_devices
             )
             if saver is None:
                 raise FreezeError(f"{meta_path!r} has no variables to restore (no saver)")

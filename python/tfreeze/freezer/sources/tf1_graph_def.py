@@ -9,6 +9,7 @@ from typing import Any
 
 from tfreeze.errors import FreezeError
 from tfreeze.freezer.sources.base import FreezeOptions, Opened, Stages
+from tfreeze.freezer.sources.file_checks import check_graph_source
 from tfreeze.freezer.sources.graphs import exists, prune, read_graph_def, variable_nodes
 from tfreeze.freezer.sources.tf1_checkpoint import restore_into
 from tfreeze.freezer.sources.tf1_session import (
@@ -42,6 +43,8 @@ def open_graph_def(path: str, options: FreezeOptions, stages: Stages) -> Opened:
                 f"{', ...' if len(variables) > 5 else ''}) but no checkpoint was given; pass "
                 "checkpoint= / --checkpoint with the checkpoint that holds their values"
             )
+        # Before TensorFlow imports it; of its ops, opening runs the table fills only.
+        check_graph_source(graph_def, choose_init(graph_def, options, []), options, path)
         graph = tf.Graph()
         with graph.as_default():
             tf.import_graph_def(graph_def, name="")
