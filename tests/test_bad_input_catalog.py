@@ -168,6 +168,19 @@ def _strings(f: Fixtures, values: list[bytes]) -> None:
     assert all(len(value) == len(values) for value in outputs.values())
 
 
+def _misaligned(values: np.ndarray) -> np.ndarray:
+    raw = tfreeze.empty_aligned(values.nbytes + 64, np.uint8)
+    shifted = raw[4 : 4 + values.nbytes].view(values.dtype).reshape(values.shape)
+    shifted[...] = values
+    return shifted
+
+
+def _run_after_close(f: Fixtures) -> None:
+    with tfreeze.Model(f.mlp) as model:
+        model.run({"features": _features()})
+    model.run({"features": _features()})
+
+
 def _huge_strided_batch() -> np.ndarray:
     one = np.zeros(1, np.float32)
     return np.lib.stride_tricks.as_strided(one, shape=(2**40, 12), strides=(0, 0))
@@ -288,6 +301,21 @@ CASES = [
          "str or bytes elements", lambda f: tfreeze.Model(f.text).run({"text": np.array([[None]], dtype=object)})),
     Case("string-for-float", "feed", "strings for a float input", tfreeze.DTypeError,
          "expected float32", lambda f: f.run_mlp(np.array([["a"] * 12], dtype=object))),
+    Case("key-not-a-name", "feed", "a feed keyed by 0 instead of a name", tfreeze.UnknownNameError,
+         r"input names \(str\), got int 0; inputs: features", lambda f: tfreeze.Model(f.mlp).run({0: _features()})),
+    Case("none", "feed", "None for an input", tfreeze.InputError,
+         r'input "features": expected float32 \[\?,12\], got None', lambda f: f.run_mlp(None)),
+    Case("bytes-for-float", "feed", "bytes for a float input", tfreeze.DTypeError,
+         r"expected float32 \[\?,12\], got bytes", lambda f: f.run_mlp(b"\0" * 48)),
+    Case("objects-for-float", "feed", "an object array of floats for a float input", tfreeze.DTypeError,
+         r"array of Python objects; convert it first: np.asarray\(value, dtype=np.float32\)",
+         lambda f: f.run_mlp(_features().astype(object))),
+    Case("ragged-list", "feed", "a ragged nested list", tfreeze.InputError,
+         'input "features": a list that is not an array of float32', lambda f: f.run_mlp([[1.0] * 12, [1.0]])),
+    Case("misaligned", "feed", "an array 4 bytes past TensorFlow's 64-byte alignment", None, "",
+         lambda f: _check_same_as_contiguous(f, _misaligned(_features()))),
+    Case("after-close", "feed", "a run after close()", tfreeze.ModelClosedError,
+         "this model was closed", _run_after_close),
     Case("invalid-utf8", "feed", "string input bytes that are not UTF-8", None, "",
          lambda f: _strings(f, [b"\xff\xfe", b"ok"])),
     Case("empty-strings", "feed", "empty strings", None, "", lambda f: _strings(f, [b"", b""])),

@@ -1,5 +1,7 @@
 #include "tfreeze/tensor.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <utility>
 
@@ -26,10 +28,12 @@ TF_Tensor* Allocate(DType dtype, const Shape& shape) {
   TF_Tensor* tensor = TF_AllocateTensor(
       static_cast<TF_DataType>(dtype), shape.data(), static_cast<int>(shape.size()),
       static_cast<std::size_t>(bytes));
-  if (tensor == nullptr) {
-    throw Error(Code::kResourceExhausted,
-                "could not allocate a " + DTypeName(dtype) + " tensor of shape " +
-                    ShapeToString(shape));
+  if (tensor == nullptr || (bytes > 0 && TF_TensorData(tensor) == nullptr)) {
+    if (tensor != nullptr) TF_DeleteTensor(tensor);
+    throw OutOfMemoryError(Code::kResourceExhausted,
+                           "could not allocate " + std::to_string(bytes) + " bytes for a " +
+                               DTypeName(dtype) + " tensor of shape " +
+                               ShapeToString(shape) + "; free memory or use a smaller batch");
   }
   if (dtype == DType::kString) {
     auto* strings = static_cast<TF_TString*>(TF_TensorData(tensor));
@@ -121,9 +125,8 @@ Tensor Tensor::Wrap(DType dtype, Shape shape, void* data, std::size_t byte_size,
                      ShapeToString(shape) + " needs " + std::to_string(expected) +
                      " bytes, got " + std::to_string(byte_size));
   }
+  if (!IsAligned(data)) return CopyAligned(dtype, std::move(shape), data, byte_size, release);
   auto* release_arg = new std::function<void()>(std::move(release));
-  // TF_NewTensor copies misaligned data and then calls CallRelease at once;
-  // either way `release` runs exactly once.
   TF_Tensor* tensor =
       TF_NewTensor(static_cast<TF_DataType>(dtype), shape.data(),
                    static_cast<int>(shape.size()), data, byte_size, CallRelease,
@@ -135,6 +138,23 @@ Tensor Tensor::Wrap(DType dtype, Shape shape, void* data, std::size_t byte_size,
                                      ShapeToString(shape));
   }
   return Tensor(std::unique_ptr<TF_Tensor, Deleter>(tensor), dtype, std::move(shape));
+}
+
+std::size_t Tensor::Alignment() { return std::max<std::size_t>(1, TF_TensorDefaultAlignment()); }
+
+bool Tensor::IsAligned(const void* data) {
+  return reinterpret_cast<std::uintptr_t>(data) % Alignment() == 0;
+}
+
+// TF_NewTensor would copy misaligned memory itself, with an allocation it
+// never checks: out of memory, the copy writes through a null pointer. Here
+// the allocation is checked, and `release` runs as soon as the copy is made.
+Tensor Tensor::CopyAligned(DType dtype, Shape shape, const void* data, std::size_t byte_size,
+                           const std::function<void()>& release) {
+  std::unique_ptr<TF_Tensor, Deleter> handle(Allocate(dtype, shape));
+  if (byte_size > 0) std::memcpy(TF_TensorData(handle.get()), data, byte_size);
+  if (release) release();
+  return Tensor(std::move(handle), dtype, std::move(shape));
 }
 
 Tensor Tensor::Adopt(TF_Tensor* handle) {

@@ -10,6 +10,7 @@
 #include "numpy_tensor.h"
 #include "registrations.h"
 #include "tfreeze/benchmark.h"
+#include "tfreeze/errors.h"
 #include "session_config.h"
 #include "tfreeze/isolated_model.h"
 #include "tfreeze/model.h"
@@ -48,14 +49,32 @@ struct ConvertedFeeds {
   std::vector<Span> spans;
 };
 
+std::string FeedName(const py::handle& key) {
+  if (!py::isinstance<py::str>(key)) {
+    throw UnknownNameError("feed keys are input names (str), got " +
+                           py::str(py::type::of(key).attr("__name__")).cast<std::string>());
+  }
+  return key.cast<std::string>();
+}
+
+// Copying a misaligned array can run out of memory: say which input it was.
+Tensor FeedTensor(const std::string& name, const py::handle& value) {
+  try {
+    return ArrayToTensor(value);
+  } catch (const OutOfMemoryError& error) {
+    throw OutOfMemoryError(error.code(), "input \"" + name + "\": " + error.what());
+  }
+}
+
 ConvertedFeeds ConvertFeeds(const py::dict& feeds) {
   ConvertedFeeds converted;
   // Reserved up front: each Feed keeps a pointer into `tensors`.
   converted.tensors.reserve(feeds.size());
   for (const auto& item : feeds) {
-    const Tensor& tensor = converted.tensors.emplace_back(ArrayToTensor(item.second));
+    std::string name = FeedName(item.first);
+    const Tensor& tensor = converted.tensors.emplace_back(FeedTensor(name, item.second));
     converted.spans.push_back(SpanOf(tensor));
-    converted.feeds.emplace_back(item.first.cast<std::string>(), tensor);
+    converted.feeds.emplace_back(std::move(name), tensor);
   }
   return converted;
 }
@@ -153,6 +172,7 @@ void RegisterOptions(py::module_& module) {
       .def_readwrite("isolation_memory_limit_bytes", &Options::isolation_memory_limit_bytes)
       .def_readwrite("isolation_cpu_seconds", &Options::isolation_cpu_seconds)
       .def_readwrite("isolation_worker", &Options::isolation_worker)
+      .def_readwrite("max_constant_bytes", &Options::max_constant_bytes)
       .def_readwrite("saved_model_tags", &Options::saved_model_tags)
       .def_readwrite("saved_model_signature", &Options::saved_model_signature)
       .def_property(
@@ -180,9 +200,26 @@ void RegisterOptions(py::module_& module) {
         described["inputs"] = Describe(info.inputs);
         described["outputs"] = Describe(info.outputs);
         described["unsafe_ops"] = UnsafeOpsToList(info.unsafe_ops);
+        py::list expanded;
+        for (const ExpandedConstant& constant : info.expanded_constants) {
+          py::dict entry;
+          entry["node"] = py::bytes(constant.node).attr("decode")("utf-8", "replace");
+          entry["op"] = py::bytes(constant.op).attr("decode")("utf-8", "replace");
+          entry["function"] = py::bytes(constant.function).attr("decode")("utf-8", "replace");
+          entry["attr"] = py::bytes(constant.attr).attr("decode")("utf-8", "replace");
+          entry["dtype"] = constant.dtype;
+          entry["shape"] = constant.shape;
+          entry["bytes_in_file"] = constant.bytes_in_file;
+          entry["bytes"] = constant.bytes;
+          expanded.append(entry);
+        }
+        described["expanded_constants"] = expanded;
+        described["constant_limit_bytes"] = info.constant_limit_bytes;
         return described;
       },
       py::arg("path"), "Signature and unsafe ops of a frozen .pb, without a session.");
+  module.def("tensor_alignment", &Tensor::Alignment,
+             "The alignment in bytes of memory TensorFlow takes without a copy.");
   module.def("load_options_file", &LoadOptionsFile, py::arg("path"), py::arg("base"),
              "Options from a `tfreeze tune` config file, on top of `base`.");
   module.def(

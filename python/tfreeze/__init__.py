@@ -14,14 +14,17 @@ from typing import TYPE_CHECKING, Any
 
 from tfreeze._version import __version__
 from tfreeze.errors import (
+    ConstantTooLargeError,
     DeviceError,
     DTypeError,
     Error,
     FreezeError,
     InputError,
     LoadError,
+    ModelClosedError,
     ModelCrashedError,
     ModelFileNotFoundError,
+    OutOfMemoryError,
     RunError,
     ShapeError,
     UnknownNameError,
@@ -30,7 +33,7 @@ from tfreeze.errors import (
 
 if TYPE_CHECKING:
     from tfreeze.freezer import FreezeReport, freeze
-    from tfreeze.runtime import Model, TensorSpec
+    from tfreeze.runtime import Model, TensorSpec, empty_aligned, is_aligned
 
 # Public name -> the module that defines it, imported on first access (PEP 562).
 _LAZY = {
@@ -38,9 +41,12 @@ _LAZY = {
     "freeze": "tfreeze.freezer",
     "Model": "tfreeze.runtime",
     "TensorSpec": "tfreeze.runtime",
+    "empty_aligned": "tfreeze.runtime",
+    "is_aligned": "tfreeze.runtime",
 }
 
 __all__ = [
+    "ConstantTooLargeError",
     "DTypeError",
     "DeviceError",
     "Error",
@@ -49,15 +55,19 @@ __all__ = [
     "InputError",
     "LoadError",
     "Model",
+    "ModelClosedError",
     "ModelCrashedError",
     "ModelFileNotFoundError",
+    "OutOfMemoryError",
     "RunError",
     "ShapeError",
     "TensorSpec",
     "UnknownNameError",
     "UnsafeOpError",
     "__version__",
+    "empty_aligned",
     "freeze",
+    "is_aligned",
 ]
 
 

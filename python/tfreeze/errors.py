@@ -11,14 +11,17 @@ from __future__ import annotations
 
 __all__ = [
     "CompileError",
+    "ConstantTooLargeError",
     "DTypeError",
     "DeviceError",
     "Error",
     "FreezeError",
     "InputError",
     "LoadError",
+    "ModelClosedError",
     "ModelCrashedError",
     "ModelFileNotFoundError",
+    "OutOfMemoryError",
     "RunError",
     "ShapeError",
     "UnknownNameError",
@@ -49,6 +52,13 @@ class ModelFileNotFoundError(LoadError, FileNotFoundError):
     """The model file does not exist or cannot be read."""
 
 
+class ConstantTooLargeError(LoadError):
+    """A constant whose shape claims far more memory than the file holds (one
+    value and a shape of 2**30 elements: TensorFlow fills in the rest), refused
+    at load before anything is allocated. The message names the node, its shape
+    and size; ``max_constant_bytes=`` raises the limit for a file you trust."""
+
+
 class InputError(Error, ValueError):
     """A feed or fetch does not match the model's signature."""
 
@@ -77,6 +87,17 @@ class ModelCrashedError(RunError):
 
     signal: int = 0
     exit_code: int = -1
+
+
+class ModelClosedError(Error, RuntimeError):
+    """A call on a Model after ``close()`` (or after its ``with`` block): the
+    session and its memory are gone; load the file again to go on."""
+
+
+class OutOfMemoryError(RunError, MemoryError):
+    """Memory ran out while TensorFlow ran the graph (code
+    ``RESOURCE_EXHAUSTED``). Memory that runs out while loading is a
+    ``LoadError`` with the same code."""
 
 
 class FreezeError(Error):

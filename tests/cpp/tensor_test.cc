@@ -72,6 +72,34 @@ TEST(TensorTest, WrapSharesCallerMemoryAndReleasesOnce) {
   EXPECT_EQ(releases, 1);
 }
 
+// TensorFlow wants 64-byte-aligned memory and would copy anything else with an
+// allocation it never checks; Wrap copies it itself and lets go of the caller's
+// memory at once.
+TEST(TensorTest, WrapCopiesMisalignedMemoryAndReleasesItAtOnce) {
+  EXPECT_EQ(Tensor::Alignment(), 64u);
+  alignas(64) float storage[8] = {0, 1, 2, 3, 4, 5, 6, 7};
+  float* shifted = storage + 1;  // 4 bytes past the boundary
+  ASSERT_FALSE(Tensor::IsAligned(shifted));
+  int releases = 0;
+  Tensor tensor = Tensor::Wrap(DType::kFloat32, {2, 3}, shifted, 6 * sizeof(float),
+                               [&releases] { ++releases; });
+  EXPECT_EQ(releases, 1);
+  EXPECT_NE(tensor.raw_data(), static_cast<void*>(shifted));
+  EXPECT_TRUE(Tensor::IsAligned(tensor.raw_data()));
+  EXPECT_EQ(tensor.ToVector<float>(), (std::vector<float>{1, 2, 3, 4, 5, 6}));
+  EXPECT_TRUE(Tensor::IsAligned(storage));
+}
+
+TEST(TensorTest, AnAllocationThatFailsIsATypedError) {
+  try {
+    Tensor huge(DType::kFloat32, {std::int64_t{1} << 60});
+    FAIL() << "allocated 4 EiB";
+  } catch (const OutOfMemoryError& error) {
+    EXPECT_EQ(error.code(), Code::kResourceExhausted);
+    EXPECT_NE(std::string(error.what()).find("could not allocate"), std::string::npos);
+  }
+}
+
 TEST(TensorTest, WrapChecksSizeAndType) {
   alignas(64) float buffer[4] = {};
   EXPECT_THROW(Tensor::Wrap(DType::kFloat32, {3}, buffer, sizeof(buffer), nullptr), ShapeError);

@@ -5,7 +5,9 @@
 //   std::vector<float> copy = image.ToVector<float>();
 //
 // A Tensor owns a TensorFlow tensor; it is movable, not copyable, so ownership
-// is always plain. Tensor::Wrap feeds caller memory without copying it.
+// is always plain. Tensor::Wrap feeds caller memory without copying it when the
+// memory is aligned as TensorFlow wants (Tensor::IsAligned), and copies it once
+// otherwise.
 #ifndef TFREEZE_TENSOR_H_
 #define TFREEZE_TENSOR_H_
 
@@ -42,13 +44,22 @@ class Tensor {
 
   static Tensor FromStrings(Shape shape, const std::vector<std::string>& values);
 
-  // Zero copy: the tensor reads and writes `data` in place. `data` must stay
-  // valid until `release` is called; TensorFlow calls it once the last
-  // reference is gone, which can be after this Tensor is destroyed (an output
-  // may alias an input). `release` may be empty when the caller outlives all
-  // use. Not for kString. ShapeError when byte_size does not match the shape.
+  // Zero copy when IsAligned(data): the tensor reads and writes `data` in
+  // place. `data` must stay valid until `release` is called; TensorFlow calls
+  // it once the last reference is gone, which can be after this Tensor is
+  // destroyed (an output may alias an input). Misaligned data is copied into
+  // an aligned buffer and `release` is called before Wrap returns
+  // (OutOfMemoryError when that buffer cannot be allocated). `release` may be
+  // empty when the caller outlives all use. Not for kString. ShapeError when
+  // byte_size does not match the shape.
   static Tensor Wrap(DType dtype, Shape shape, void* data, std::size_t byte_size,
                      std::function<void()> release);
+
+  // The alignment TensorFlow wants of tensor memory (64 bytes in the
+  // tensorflow wheel; malloc and numpy give 16), and whether `data` has it:
+  // Wrap takes such memory as it is.
+  static std::size_t Alignment();
+  static bool IsAligned(const void* data);
 
   // Takes ownership of a TF_Tensor (used by Model for outputs).
   static Tensor Adopt(TF_Tensor* handle);
@@ -97,6 +108,8 @@ class Tensor {
   void CheckDType(DType wanted) const;
   static Tensor FromBytes(DType dtype, Shape shape, const void* bytes,
                           std::size_t count);
+  static Tensor CopyAligned(DType dtype, Shape shape, const void* data, std::size_t byte_size,
+                            const std::function<void()>& release);
 
   std::unique_ptr<TF_Tensor, Deleter> handle_;
   DType dtype_;

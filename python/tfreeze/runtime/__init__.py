@@ -8,7 +8,16 @@ Never imports the freezer, the measuring tools or the command line.
 
 from __future__ import annotations
 
+from tfreeze.runtime.aligned import empty_aligned, is_aligned
 from tfreeze.runtime.model import FileInfo, Model, TensorSpec, inspect_file
 from tfreeze.runtime.options import make_options
 
-__all__ = ["FileInfo", "Model", "TensorSpec", "inspect_file", "make_options"]
+__all__ = [
+    "FileInfo",
+    "Model",
+    "TensorSpec",
+    "empty_aligned",
+    "inspect_file",
+    "is_aligned",
+    "make_options",
+]

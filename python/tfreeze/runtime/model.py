@@ -9,14 +9,14 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from tfreeze._native import _core
 from tfreeze.dtypes import numpy_dtype
-from tfreeze.errors import Error, InputError
+from tfreeze.errors import DTypeError, Error, InputError, ModelClosedError, UnknownNameError
 from tfreeze.runtime.feeds import random_array
 from tfreeze.runtime.options import make_options
 
@@ -62,6 +62,10 @@ class FileInfo:
     inputs: list[TensorSpec]
     outputs: list[TensorSpec]
     unsafe_ops: list[dict[str, str]]  # node, op, function, reason (tfreeze/safety.h)
+    # Constants TensorFlow fills in at load (1 MiB or more): node, op, function,
+    # attr, dtype, shape, bytes_in_file, bytes; and the limit a load applies.
+    expanded_constants: list[dict[str, Any]] = field(default_factory=list)
+    constant_limit_bytes: int = 0
 
 
 def _checked_path(path: str | os.PathLike[str]) -> str:
@@ -78,7 +82,11 @@ def inspect_file(path: str | os.PathLike[str]) -> FileInfo:
     files you do not trust."""
     described = _core.inspect(_checked_path(path))
     return FileInfo(
-        _specs(described["inputs"]), _specs(described["outputs"]), described["unsafe_ops"]
+        _specs(described["inputs"]),
+        _specs(described["outputs"]),
+        described["unsafe_ops"],
+        described["expanded_constants"],
+        described["constant_limit_bytes"],
     )
 
 
@@ -122,6 +130,10 @@ class Model:
           ``verify`` is in-process only
         - ``memory_limit_bytes``, ``cpu_seconds``: limits on that child (address
           space, total CPU time); isolated models only
+        - ``max_constant_bytes``: how much memory constants the file stores as
+          one value and a shape (TensorFlow fills them in) may take: default
+          the larger of 256 MiB and 4x the graph's size; a byte count, or
+          "unlimited". Past it, ConstantTooLargeError at load
         """
         if not isolated and (options.get("memory_limit_bytes") or options.get("cpu_seconds")):
             raise ValueError("memory_limit_bytes and cpu_seconds need isolated=True")
@@ -138,26 +150,45 @@ class Model:
         return model
 
     def _init_specs(self) -> None:
+        self._isolated = isinstance(self._native, _core.IsolatedModel)
         self.inputs: list[TensorSpec] = _specs(self._native.inputs)
         self.outputs: list[TensorSpec] = _specs(self._native.outputs)
 
     @property
     def isolated(self) -> bool:
         """Whether TensorFlow runs in a child process (``isolated=True``)."""
-        return isinstance(self._native, _core.IsolatedModel)
+        return self._isolated
 
     @property
     def worker_pid(self) -> int | None:
         """The isolated model's worker process id; None when in-process, or
         between a crash and the next call."""
-        pid = self._native.worker_pid if self.isolated else -1
+        native = self._native
+        pid = native.worker_pid if self.isolated and native is not None else -1
         return pid if pid > 0 else None
 
     def close(self) -> None:
-        """Stops an isolated model's worker now (later calls raise Error); the
-        worker is also stopped when the Model is garbage-collected."""
-        if self.isolated:
-            self._native.close()
+        """Releases the session and its memory now (an isolated model's worker
+        stops); later calls raise ModelClosedError, and closing again does
+        nothing. A call already running in another thread finishes first: it
+        holds the session until it returns. Leaving a ``with`` block closes."""
+        native, self._native = self._native, None
+        if isinstance(native, _core.IsolatedModel):
+            native.close()
+
+    @property
+    def closed(self) -> bool:
+        """Whether ``close()`` was called."""
+        return self._native is None
+
+    def _session(self) -> Any:
+        """The native model, or ModelClosedError once closed. Callers keep the
+        returned object for their whole call, so a concurrent close() cannot
+        free the session under them."""
+        native = self._native
+        if native is None:
+            raise ModelClosedError("this model was closed; load the file again to run it")
+        return native
 
     def __enter__(self) -> Model:
         return self
@@ -168,7 +199,7 @@ class Model:
     @property
     def executor(self) -> str:
         """The executor the session runs with ("default" or "single_threaded")."""
-        return self._native.executor
+        return self._session().executor
 
     @property
     def input_names(self) -> list[str]:
@@ -189,8 +220,9 @@ class Model:
         array alone. ``fetches`` names the outputs to compute (a name, or a
         list; default or empty: all). Returns output name -> array, in fetch order.
         """
+        native = self._session()
         names = _fetch_names(fetches) or self.output_names
-        arrays = self._native.run(self._normalize(feeds), names)
+        arrays = native.run(self._normalize(feeds), names)
         return dict(zip(names, arrays, strict=True))
 
     def verify(self) -> dict[str, Any]:
@@ -200,9 +232,10 @@ class Model:
         and case: ``max_abs``, ``max_rel``, ``shape_ok``, ``passed``). Raises
         tfreeze.Error when the file carries no test vectors, or for an isolated model.
         """
+        native = self._session()
         if self.isolated:
             raise Error("verify runs in-process only: load the model without isolated=True")
-        return self._native.verify()
+        return native.verify()
 
     def benchmark(
         self,
@@ -219,27 +252,14 @@ class Model:
         Returns p50_us, p90_us, p99_us, mean_us, stddev_us, min_us, max_us,
         iterations and samples_us (every timed run).
         """
+        native = self._session()
         if feeds is None:
             feeds = self.random_feeds(batch_size=batch_size, seed=seed)
         if self.isolated:
-            return self._benchmark_isolated(self._normalize(feeds), warmup, iterations, max_seconds)
-        return self._native.benchmark(self._normalize(feeds), warmup, iterations, max_seconds)
-
-    def _benchmark_isolated(
-        self, feeds: dict[str, Any], warmup: int, iterations: int, max_seconds: float
-    ) -> dict[str, Any]:
-        """The timing loop in Python: each run's cost includes the round trip."""
-        for _ in range(warmup):
-            self._native.run(feeds)
-        samples: list[float] = []
-        start = time.perf_counter()
-        while len(samples) < iterations:
-            before = time.perf_counter()
-            self._native.run(feeds)
-            samples.append((time.perf_counter() - before) * 1e6)
-            if max_seconds and time.perf_counter() - start > max_seconds:
-                break
-        return _core.summarize_latencies(samples)
+            return _benchmark_isolated(
+                native, self._normalize(feeds), warmup, iterations, max_seconds
+            )
+        return native.benchmark(self._normalize(feeds), warmup, iterations, max_seconds)
 
     def random_feeds(
         self, *, batch_size: int = 1, open_dim: int = 4, seed: int = 0
@@ -257,7 +277,12 @@ class Model:
     def _normalize(self, feeds: Mapping[str, Any] | np.ndarray) -> dict[str, Any]:
         if isinstance(feeds, Mapping):
             by_name = {spec.name: spec for spec in self.inputs}
-            return {name: _as_array(value, by_name.get(name)) for name, value in feeds.items()}
+            return {
+                self._feed_name(name): _as_array(value, by_name.get(name))
+                for name, value in feeds.items()
+            }
+        if feeds is None:
+            raise InputError("feeds must be a dict of input name -> array, got None")
         if len(self.inputs) != 1:
             raise InputError(
                 f"this model has {len(self.inputs)} inputs; pass a dict keyed by name: "
@@ -265,11 +290,36 @@ class Model:
             )
         return {self.inputs[0].name: _as_array(feeds, self.inputs[0])}
 
+    def _feed_name(self, name: Any) -> str:
+        if isinstance(name, str):
+            return name
+        raise UnknownNameError(
+            f"feed keys are input names (str), got {type(name).__name__} {name!r}; "
+            f"inputs: {', '.join(self.input_names)}"
+        )
+
     def __repr__(self) -> str:
         def describe(specs: list[TensorSpec]) -> str:
             return ", ".join(f"{s.name}: {s.dtype_name}{list(s.shape)}" for s in specs)
 
         return f"Model(inputs=[{describe(self.inputs)}], outputs=[{describe(self.outputs)}])"
+
+
+def _benchmark_isolated(
+    native: Any, feeds: dict[str, Any], warmup: int, iterations: int, max_seconds: float
+) -> dict[str, Any]:
+    """The timing loop in Python: each run's cost includes the round trip."""
+    for _ in range(warmup):
+        native.run(feeds)
+    samples: list[float] = []
+    start = time.perf_counter()
+    while len(samples) < iterations:
+        before = time.perf_counter()
+        native.run(feeds)
+        samples.append((time.perf_counter() - before) * 1e6)
+        if max_seconds and time.perf_counter() - start > max_seconds:
+            break
+    return _core.summarize_latencies(samples)
 
 
 def _fetch_names(fetches: Sequence[str] | str | None) -> list[str]:
@@ -289,6 +339,8 @@ def _as_array(value: Any, spec: TensorSpec | None) -> Any:
     Python lists and scalars take the signature's dtype. A strided view is
     copied here, where running out of memory can still name the input."""
     name = spec.name if spec is not None else "?"
+    if spec is not None:
+        _check_feed_kind(value, spec)
     try:
         if isinstance(value, np.ndarray) or spec is None:
             if _runs_in_place(value):
@@ -300,6 +352,37 @@ def _as_array(value: Any, spec: TensorSpec | None) -> Any:
         raise InputError(
             f'input "{name}": a {shape} array does not fit in memory; feed a smaller batch'
         ) from None
+    except (TypeError, ValueError) as error:
+        raise InputError(
+            f'input "{name}": a {type(value).__name__} that is not an array of '
+            f"{spec.dtype_name if spec else 'one dtype'}: {_first_line(error)}"
+        ) from None
+
+
+def _check_feed_kind(value: Any, spec: TensorSpec) -> None:
+    """What numpy would turn silently into the wrong thing (None into a NaN
+    scalar) or fail on in its own words (bytes for a float input)."""
+    expected = f'input "{spec.name}": expected {spec.dtype_name} {_shape_text(spec.shape)}'
+    if value is None:
+        raise InputError(f"{expected}, got None; feed an array, or leave optional inputs out")
+    is_string_input = spec.dtype == np.dtype(object)
+    if isinstance(value, str | bytes) and not is_string_input:
+        raise DTypeError(f"{expected}, got {type(value).__name__}; feed a numeric array")
+    if isinstance(value, np.ndarray) and value.dtype == object and not is_string_input:
+        raise DTypeError(
+            f"{expected}, got an array of Python objects; convert it first: "
+            f"np.asarray(value, dtype=np.{spec.dtype_name})"
+        )
+
+
+def _shape_text(shape: tuple[int | None, ...]) -> str:
+    """[?,12], as the C++ runtime's messages write shapes."""
+    return "[" + ",".join("?" if d is None else str(d) for d in shape) + "]"
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 def _runs_in_place(value: Any) -> bool:
