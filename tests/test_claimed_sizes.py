@@ -21,7 +21,7 @@ GIB = 2**30
 # Loads argv[2] with the JSON keywords in argv[3], runs it once, and prints
 # the outcome and the process's peak resident memory as JSON.
 LOAD_AND_RUN = """
-import json, resource, sys
+import json, sys
 import numpy as np
 import tfreeze
 outcome = {}
@@ -34,7 +34,11 @@ try:
 except tfreeze.Error as e:
     outcome.update(kind=type(e).__name__, message=str(e), code=e.code,
                    memory_error=isinstance(e, MemoryError))
-outcome["peak_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec, so a child of a
+# large pytest worker would report the worker's peak.
+with open("/proc/self/status") as status:
+    peak_kb = next(int(l.split()[1]) for l in status if l.startswith("VmHWM:"))
+outcome["peak_bytes"] = peak_kb * 1024
 print(json.dumps(outcome))
 """
 

@@ -34,10 +34,9 @@ def test_empty_aligned_gives_what_tensorflow_takes_in_place():
     assert not tfreeze.is_aligned(array.T)  # not C-ordered
 
 
-def test_tensorflow_wants_64_byte_alignment_numpy_gives_16():
+def test_tensorflow_wants_64_byte_alignment():
+    # numpy promises 16; where a buffer lands past that is up to malloc.
     assert _core.tensor_alignment() == 64
-    large = np.empty(1 << 22, np.float32)  # mmap'd by malloc: 16 past a page
-    assert large.ctypes.data % 64 != 0
 
 
 def test_empty_aligned_refuses_strings():
