@@ -65,6 +65,15 @@ def serialize_with_extra(graph_def: Any, extra: dict[str, bytes]) -> bytes:
     return out + rest.SerializeToString()
 
 
+def call_in_graph(function: Any, x: Any) -> Any:
+    """`function` added to the graph's library and called on x, as a node "call"."""
+    concrete = function.get_concrete_function()
+    concrete.add_to_graph()
+    return tf.raw_ops.PartitionedCall(
+        args=[x], Tout=[tf.float32], f=concrete.function_def.signature.name, name="call"
+    )[0]
+
+
 def print_to_file_twice(target: Path) -> bytes:
     """PrintV2 with output_stream "stderr", then "file://TARGET"."""
 
@@ -146,11 +155,7 @@ def fill_in_a_function() -> bytes:
         return x + tf.reduce_sum(tf.fill(dims, 1.0))
 
     def hostile(x):
-        concrete = body.get_concrete_function()
-        concrete.add_to_graph()
-        return tf.raw_ops.PartitionedCall(
-            args=[x], Tout=[tf.float32], f=concrete.function_def.signature.name, name="call"
-        )[0]
+        return call_in_graph(body, x)
 
     return _graph(hostile).SerializeToString()
 
@@ -207,11 +212,7 @@ def broadcast_constant_in_a_function(elements: int) -> bytes:
         return x + tf.reduce_min(tf.reshape(tf.constant(1.0, name="big"), [-1]))
 
     def hostile(x):
-        concrete = body.get_concrete_function()
-        concrete.add_to_graph()
-        return tf.raw_ops.PartitionedCall(
-            args=[x], Tout=[tf.float32], f=concrete.function_def.signature.name, name="call"
-        )[0]
+        return call_in_graph(body, x)
 
     graph_def = _graph(hostile)
     for node in graph_def.library.function[0].node_def:
